@@ -1,0 +1,1 @@
+//! C header generation (`wasmaot compile --header`).

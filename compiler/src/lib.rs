@@ -1,0 +1,135 @@
+//! wasmaot: an ahead-of-time compiler from WebAssembly to relocatable native objects, on
+//! Cranelift. [`compile`] turns a `.wasm` (or `.wat`) module into an ELF object that links
+//! with the `wasmaot-runtime` library; the layout contract lives in
+//! [`wasmaot_runtime::layout`] and `docs/ABI.md`.
+
+pub mod error;
+pub mod header;
+pub mod module;
+pub mod object;
+pub mod symbols;
+pub mod trampolines;
+pub mod translate;
+
+pub use error::{CompileError, Result};
+pub use object::CompiledModule;
+pub use wasmaot_runtime as runtime;
+pub use wasmaot_runtime::layout::BoundsChecks;
+
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use std::str::FromStr;
+use wasmparser::WasmFeatures;
+
+/// Settings of one compilation.
+#[derive(Clone, Debug)]
+pub struct CompileOptions {
+    /// Module name: prefix of every global symbol (a C identifier).
+    pub name: String,
+    /// Target triple; `None` is the host.
+    pub target: Option<String>,
+    /// Optimisation level 0, 1 or 2.
+    pub opt_level: u8,
+    /// Bounds-checking strategy for 32-bit memories.
+    pub bounds_checks: BoundsChecks,
+    /// Worker threads for function compilation; 0 means all cores.
+    pub threads: usize,
+    /// Wasm features accepted by the validator.
+    pub features: WasmFeatures,
+}
+
+/// Every feature the compiler implements (anything else is rejected by validation or with
+/// an "unsupported" error).
+pub fn supported_features() -> WasmFeatures {
+    WasmFeatures::WASM2
+        | WasmFeatures::TAIL_CALL
+        | WasmFeatures::EXTENDED_CONST
+        | WasmFeatures::MULTI_MEMORY
+        | WasmFeatures::MEMORY64
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        CompileOptions {
+            name: "module".into(),
+            target: None,
+            opt_level: 2,
+            bounds_checks: BoundsChecks::Guard,
+            threads: 0,
+            features: supported_features(),
+        }
+    }
+}
+
+/// Returns the module's binary form: `.wat` text (detected by content) is assembled.
+pub fn to_binary(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>> {
+    if bytes.starts_with(b"\0asm") {
+        return Ok(bytes.into());
+    }
+    wat::parse_bytes(bytes).map_err(|e| CompileError::Wat(e.to_string().replace('\n', " ")))
+}
+
+/// Validates a binary module against the given features.
+pub fn validate(wasm: &[u8], features: WasmFeatures) -> Result<()> {
+    wasmparser::Validator::new_with_features(features).validate_all(wasm)?;
+    Ok(())
+}
+
+/// Builds the Cranelift target for the options.
+pub fn target_isa(opts: &CompileOptions) -> Result<OwnedTargetIsa> {
+    let terr = |e: &dyn std::fmt::Display| CompileError::Target(e.to_string());
+    let mut flags = settings::builder();
+    let level = match opts.opt_level {
+        0 => "none",
+        1 => "speed",
+        _ => "speed",
+    };
+    for (k, v) in [
+        ("opt_level", level),
+        ("enable_probestack", "true"),
+        ("probestack_strategy", "inline"),
+        ("is_pic", "false"),
+        ("use_colocated_libcalls", "true"),
+        ("enable_multi_ret_implicit_sret", "true"),
+        ("preserve_frame_pointers", "true"),
+        ("enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" }),
+    ] {
+        flags.set(k, v).map_err(|e| terr(&e))?;
+    }
+    let triple = match &opts.target {
+        Some(t) => target_lexicon::Triple::from_str(t).map_err(|e| terr(&e))?,
+        None => target_lexicon::Triple::host(),
+    };
+    let mut isa = cranelift_codegen::isa::lookup(triple.clone()).map_err(|e| terr(&e))?;
+    if triple.architecture == target_lexicon::Architecture::X86_64 {
+        // SSE4.1 makes ceil/floor/trunc/nearest single instructions (no libcalls).
+        for f in ["has_sse3", "has_ssse3", "has_sse41", "has_sse42", "has_popcnt"] {
+            isa.enable(f).map_err(|e| terr(&e))?;
+        }
+    }
+    isa.finish(settings::Flags::new(flags))
+        .map_err(|e| terr(&e))
+}
+
+/// Compiles a `.wasm` or `.wat` module into a relocatable object.
+pub fn compile(input: &[u8], opts: &CompileOptions) -> Result<CompiledModule> {
+    if !symbols::is_c_identifier(&opts.name) {
+        return Err(CompileError::Target(format!(
+            "module name `{}` is not a C identifier",
+            opts.name
+        )));
+    }
+    let wasm = to_binary(input)?;
+    validate(&wasm, opts.features)?;
+    let env = module::ModuleEnv::parse(&wasm, &opts.name, opts.bounds_checks)?;
+    let isa = target_isa(opts)?;
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        opts.threads
+    };
+    let codegen = translate::CodegenOptions {
+        bounds_checks: opts.bounds_checks,
+    };
+    object::emit(env, isa, codegen, threads)
+}

@@ -1,0 +1,388 @@
+//! Object emission: compiles every function (in parallel), generates trampolines, adapters and
+//! export wrappers, writes the module descriptor, and emits a relocatable object.
+//!
+//! Output is byte-identical whatever the thread count: bodies are compiled independently and
+//! defined serially in function-index order.
+
+use crate::error::{CompileError, Result};
+use crate::module::ModuleEnv;
+use crate::symbols::{self, Namer};
+use crate::trampolines;
+use crate::translate::{self, wasm_signature, CodegenOptions};
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::Function;
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetIsa};
+use cranelift_codegen::Context;
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module, ModuleReloc};
+use cranelift_object::{ObjectBuilder, ObjectModule};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use wasmaot_runtime::layout::{ModuleInfo, TrapSite, ABI_VERSION, DESCRIPTOR_MAGIC};
+
+/// A compiled function body, ready to be placed in the object.
+struct CompiledBody {
+    bytes: Vec<u8>,
+    alignment: u64,
+    relocs: Vec<ModuleReloc>,
+    traps: Vec<TrapSite>,
+}
+
+/// The result of compiling a module.
+pub struct CompiledModule {
+    /// The relocatable object file.
+    pub object: Vec<u8>,
+    /// The module description embedded in it.
+    pub info: ModuleInfo,
+}
+
+fn codegen_err(e: impl std::fmt::Display) -> CompileError {
+    CompileError::Codegen(e.to_string())
+}
+
+/// Compiles every defined function body on `threads` threads.
+fn compile_bodies(
+    env: &ModuleEnv<'_>,
+    isa: &dyn TargetIsa,
+    opts: CodegenOptions,
+    threads: usize,
+) -> Result<Vec<CompiledBody>> {
+    let n = env.bodies.len();
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<CompiledBody>>>> =
+        Mutex::new((0..n).map(|_| None).collect());
+    let nimp = env.num_imported_funcs();
+    let work = || {
+        let mut ctx = Context::new();
+        let mut fctx = FunctionBuilderContext::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= n {
+                break;
+            }
+            let r = compile_one(env, isa, opts, nimp + i as u32, i, &mut ctx, &mut fctx);
+            results.lock().unwrap()[i] = Some(r);
+            ctx.clear();
+        }
+    };
+    let threads = threads.clamp(1, n.max(1));
+    if threads == 1 {
+        work();
+    } else {
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(work);
+            }
+        });
+    }
+    results
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.expect("every body compiled"))
+        .collect()
+}
+
+fn compile_one(
+    env: &ModuleEnv<'_>,
+    isa: &dyn TargetIsa,
+    opts: CodegenOptions,
+    func_index: u32,
+    defined: usize,
+    ctx: &mut Context,
+    fctx: &mut FunctionBuilderContext,
+) -> Result<CompiledBody> {
+    translate::translate_function(
+        env,
+        isa,
+        opts,
+        func_index,
+        &env.bodies[defined],
+        &mut ctx.func,
+        fctx,
+    )?;
+    ctx.compile(isa, &mut ControlPlane::default())
+        .map_err(|e| CompileError::Codegen(format!("function {func_index}: {:?}", e.inner)))?;
+    let code = ctx.compiled_code().expect("just compiled");
+    let traps = code
+        .buffer
+        .traps()
+        .iter()
+        .map(|t| TrapSite {
+            offset: t.offset,
+            kind: translate::trap_kind(t.code),
+        })
+        .collect();
+    let bytes = code.code_buffer().to_vec();
+    let alignment = u64::from(code.buffer.alignment);
+    let relocs = code
+        .buffer
+        .relocs()
+        .iter()
+        .map(|r| ModuleReloc::from_mach_reloc(r, &ctx.func, FuncId::from_u32(defined as u32)))
+        .collect();
+    Ok(CompiledBody {
+        bytes,
+        alignment,
+        relocs,
+        traps,
+    })
+}
+
+/// Defines a small generated function.
+fn define(module: &mut ObjectModule, ctx: &mut Context, id: FuncId, func: Function) -> Result<()> {
+    ctx.clear();
+    ctx.func = func;
+    module
+        .define_function(id, ctx)
+        .map_err(|e| codegen_err(format!("{e:?}")))
+}
+
+/// Compiles a parsed module into an object.
+pub fn emit(
+    mut env: ModuleEnv<'_>,
+    isa: OwnedTargetIsa,
+    opts: CodegenOptions,
+    threads: usize,
+) -> Result<CompiledModule> {
+    let name = env.info.name.clone();
+    let nimp = env.num_imported_funcs() as usize;
+    let ndef = env.bodies.len();
+    let call_conv = isa.default_call_conv();
+    let mut module = ObjectModule::new(
+        ObjectBuilder::new(
+            isa.clone(),
+            name.as_bytes().to_vec(),
+            cranelift_module::default_libcall_names(),
+        )
+        .map_err(codegen_err)?,
+    );
+
+    let mut namer = Namer::default();
+    let export_funcs: Vec<(String, u32)> = env
+        .info
+        .exports
+        .iter()
+        .filter_map(|e| match e.kind {
+            wasmaot_runtime::layout::ExportKind::Func(f) => Some((e.name.clone(), f)),
+            _ => None,
+        })
+        .collect();
+    namer.reserve(&symbols::descriptor_symbol(&name));
+    namer.reserve("wasmaot_invoke");
+    for (e, _) in &export_funcs {
+        namer.reserve(&symbols::export_symbol(&name, e));
+    }
+
+    // Bodies first, so that FuncId(k) is defined function k (the translator relies on it).
+    let mut body_ids = Vec::with_capacity(ndef);
+    for k in 0..ndef {
+        let f = (nimp + k) as u32;
+        let sym = namer.unique(&env.info.func_names[k]);
+        let sig = wasm_signature(env.func_wasm_type(f), CallConv::Tail);
+        let id = module
+            .declare_function(&sym, Linkage::Local, &sig)
+            .map_err(codegen_err)?;
+        debug_assert_eq!(id.as_u32() as usize, k);
+        body_ids.push(id);
+    }
+
+    let bodies = compile_bodies(&env, &*isa, opts, threads)?;
+    let mut ctx = Context::new();
+    let mut fctx = FunctionBuilderContext::new();
+    for (k, body) in bodies.iter().enumerate() {
+        module
+            .define_function_bytes(body_ids[k], body.alignment, &body.bytes, &body.relocs)
+            .map_err(codegen_err)?;
+    }
+    env.info.func_sizes = bodies.iter().map(|b| b.bytes.len() as u32).collect();
+    env.info.func_traps = bodies.into_iter().map(|b| b.traps).collect();
+
+    // Array-call trampolines for escaping functions.
+    let mut tramp_ids = vec![None; ndef];
+    for &f in &env.info.escaping {
+        let k = f as usize - nimp;
+        let sym = namer.unique(&format!("{}.array", env.info.func_names[k]));
+        let id = module
+            .declare_function(&sym, Linkage::Local, &trampolines::array_signature(call_conv))
+            .map_err(codegen_err)?;
+        let func =
+            trampolines::array_trampoline(&*isa, &mut fctx, id, env.func_wasm_type(f), body_ids[k]);
+        define(&mut module, &mut ctx, id, func)?;
+        tramp_ids[k] = Some(id);
+    }
+
+    // Import adapters and weak native symbols.
+    let mut import_entries = Vec::new();
+    let mut weak_natives = Vec::new();
+    let func_imports: Vec<(String, String, u32)> = env
+        .info
+        .imports
+        .iter()
+        .filter_map(|i| match i.ty {
+            wasmaot_runtime::layout::ExternType::Func(t) => {
+                Some((i.module.clone(), i.name.clone(), t))
+            }
+            _ => None,
+        })
+        .collect();
+    for (i, (imod, iname, t)) in func_imports.iter().enumerate() {
+        let ft = env.types[*t as usize].clone();
+        let sig = wasm_signature(&ft, CallConv::Tail);
+        let sym = namer.unique(&format!("import{i}.host"));
+        let host = module
+            .declare_function(&sym, Linkage::Local, &sig)
+            .map_err(codegen_err)?;
+        let func = trampolines::host_adapter(&*isa, &mut fctx, host, &ft);
+        define(&mut module, &mut ctx, host, func)?;
+        let native = match trampolines::native_signature(&ft, call_conv) {
+            Some(csig) => {
+                let nsym = symbols::native_import_symbol(&name, imod, iname);
+                namer.reserve(&nsym);
+                let native_fn = module
+                    .declare_function(&nsym, Linkage::Import, &csig)
+                    .map_err(codegen_err)?;
+                weak_natives.push(native_fn);
+                let asym = namer.unique(&format!("import{i}.native"));
+                let adapter = module
+                    .declare_function(&asym, Linkage::Local, &sig)
+                    .map_err(codegen_err)?;
+                let func =
+                    trampolines::native_adapter(&*isa, &mut fctx, adapter, &ft, native_fn, csig);
+                define(&mut module, &mut ctx, adapter, func)?;
+                Some((native_fn, adapter))
+            }
+            None => None,
+        };
+        import_entries.push((host, native));
+    }
+
+    // C-callable export wrappers.
+    let mut isig = cranelift_codegen::ir::Signature::new(call_conv);
+    for _ in 0..4 {
+        isig.params
+            .push(cranelift_codegen::ir::AbiParam::new(cranelift_codegen::ir::types::I64));
+    }
+    isig.returns
+        .push(cranelift_codegen::ir::AbiParam::new(cranelift_codegen::ir::types::I32));
+    let invoke = module
+        .declare_function("wasmaot_invoke", Linkage::Import, &isig)
+        .map_err(codegen_err)?;
+    for (ename, f) in &export_funcs {
+        let ft = env.func_wasm_type(*f).clone();
+        let Some(csig) = trampolines::native_signature(&ft, call_conv) else {
+            continue;
+        };
+        let offset = if (*f as usize) < nimp {
+            env.offsets.imported_func(*f)
+        } else {
+            env.offsets
+                .escaping_func(env.escaping_slot[*f as usize].expect("exports escape"))
+        };
+        let sym = symbols::export_symbol(&name, ename);
+        let id = module
+            .declare_function(&sym, Linkage::Export, &csig)
+            .map_err(codegen_err)?;
+        let func = trampolines::export_wrapper(&*isa, &mut fctx, id, &ft, offset, invoke, csig);
+        define(&mut module, &mut ctx, id, func)?;
+    }
+
+    // End-of-code marker.
+    let end_sym = namer.unique("wasmaot.code_end");
+    let end_id = module
+        .declare_function(&end_sym, Linkage::Local, &cranelift_codegen::ir::Signature::new(call_conv))
+        .map_err(codegen_err)?;
+    let func = trampolines::code_end_marker(&*isa, &mut fctx, end_id);
+    define(&mut module, &mut ctx, end_id, func)?;
+
+    // Data: info blob, function table, import table, descriptor.
+    let info_bytes = env.info.encode();
+    let info_id = define_data(&mut module, &namer.unique("wasmaot.info"), info_bytes.clone(), 8, |_, _| {})?;
+    let funcs_id = define_data(
+        &mut module,
+        &namer.unique("wasmaot.funcs"),
+        vec![0; 16 * ndef.max(1)],
+        8,
+        |m, d| {
+            for k in 0..ndef {
+                let body = m.declare_func_in_data(body_ids[k], d);
+                d.write_function_addr((16 * k) as u32, body);
+                if let Some(t) = tramp_ids[k] {
+                    let t = m.declare_func_in_data(t, d);
+                    d.write_function_addr((16 * k + 8) as u32, t);
+                }
+            }
+        },
+    )?;
+    let imports_id = define_data(
+        &mut module,
+        &namer.unique("wasmaot.imports"),
+        vec![0; 24 * import_entries.len().max(1)],
+        8,
+        |m, d| {
+            for (i, (host, native)) in import_entries.iter().enumerate() {
+                let h = m.declare_func_in_data(*host, d);
+                d.write_function_addr((24 * i) as u32, h);
+                if let Some((sym, adapter)) = native {
+                    let s = m.declare_func_in_data(*sym, d);
+                    d.write_function_addr((24 * i + 8) as u32, s);
+                    let a = m.declare_func_in_data(*adapter, d);
+                    d.write_function_addr((24 * i + 16) as u32, a);
+                }
+            }
+        },
+    )?;
+    let mut desc = vec![0u8; 64];
+    desc[0..8].copy_from_slice(&DESCRIPTOR_MAGIC);
+    desc[8..12].copy_from_slice(&ABI_VERSION.to_le_bytes());
+    desc[12..16].copy_from_slice(&(ndef as u32).to_le_bytes());
+    desc[24..32].copy_from_slice(&(info_bytes.len() as u64).to_le_bytes());
+    let first_code = body_ids.first().copied().or(tramp_ids.iter().flatten().next().copied());
+    let desc_id = module
+        .declare_data(&symbols::descriptor_symbol(&name), Linkage::Export, false, false)
+        .map_err(codegen_err)?;
+    let mut d = DataDescription::new();
+    d.define(desc.into_boxed_slice());
+    d.set_align(8);
+    let gv = module.declare_data_in_data(info_id, &mut d);
+    d.write_data_addr(16, gv, 0);
+    let gv = module.declare_data_in_data(funcs_id, &mut d);
+    d.write_data_addr(32, gv, 0);
+    let gv = module.declare_data_in_data(imports_id, &mut d);
+    d.write_data_addr(40, gv, 0);
+    let start = module.declare_func_in_data(first_code.unwrap_or(end_id), &mut d);
+    d.write_function_addr(48, start);
+    let end = module.declare_func_in_data(end_id, &mut d);
+    d.write_function_addr(56, end);
+    module.define_data(desc_id, &d).map_err(codegen_err)?;
+
+    let mut product = module.finish();
+    for id in weak_natives {
+        let sym = product.function_symbol(id);
+        product.object.symbol_mut(sym).weak = true;
+    }
+    let object = product.emit().map_err(codegen_err)?;
+    Ok(CompiledModule {
+        object,
+        info: env.info,
+    })
+}
+
+/// Declares and defines a local data object, letting `relocs` add relocations.
+fn define_data(
+    module: &mut ObjectModule,
+    name: &str,
+    bytes: Vec<u8>,
+    align: u64,
+    relocs: impl FnOnce(&mut ObjectModule, &mut DataDescription),
+) -> Result<DataId> {
+    let id = module
+        .declare_data(name, Linkage::Local, false, false)
+        .map_err(codegen_err)?;
+    let mut d = DataDescription::new();
+    d.define(bytes.into_boxed_slice());
+    d.set_align(align);
+    relocs(module, &mut d);
+    module.define_data(id, &d).map_err(codegen_err)?;
+    Ok(id)
+}

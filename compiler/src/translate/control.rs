@@ -1,0 +1,395 @@
+//! Structured control flow, branches, `select`, and calls (direct, imported, indirect, tail).
+
+use super::{env, FrameKind, Translator, NS_WASM_FUNC};
+use crate::error::Result;
+use crate::translate::{wasm_signature, Frame};
+use cranelift_codegen::ir::{
+    self, condcodes::IntCC, types, ExtFuncData, ExternalName, InstBuilder, JumpTableData,
+    UserExternalName, Value,
+};
+use cranelift_codegen::isa::CallConv;
+use wasmaot_runtime::layout::{funcref, tabledef, TrapKind};
+use wasmparser::Operator;
+
+impl Translator<'_, '_> {
+    /// Translates control operators; returns whether `op` was one.
+    pub(super) fn control_op(&mut self, op: &Operator<'_>) -> Result<bool> {
+        match *op {
+            Operator::Nop => {}
+            Operator::Unreachable => {
+                self.b.ins().trap(env::trap_code(TrapKind::Unreachable));
+                self.reachable = false;
+            }
+            Operator::Block { blockty } => {
+                let (params, results) = self.block_sig(blockty);
+                let dest = self.new_block(&results);
+                self.control.push(Frame {
+                    kind: FrameKind::Block,
+                    dest,
+                    height: self.stack.len() - params.len(),
+                    num_params: params.len(),
+                    num_results: results.len(),
+                    dest_used: false,
+                });
+            }
+            Operator::Loop { blockty } => {
+                let (params, results) = self.block_sig(blockty);
+                let header = self.new_block(&params);
+                let dest = self.new_block(&results);
+                let n = params.len();
+                let args = self.stack.split_off(self.stack.len() - n);
+                let args = self.block_args(&args);
+                self.b.ins().jump(header, &args);
+                self.b.switch_to_block(header);
+                let hp = self.b.block_params(header).to_vec();
+                self.stack.extend(hp);
+                self.control.push(Frame {
+                    kind: FrameKind::Loop { header },
+                    dest,
+                    height: self.stack.len() - n,
+                    num_params: n,
+                    num_results: results.len(),
+                    dest_used: false,
+                });
+            }
+            Operator::If { blockty } => {
+                let cond = self.pop();
+                let (params, results) = self.block_sig(blockty);
+                let then_block = self.b.create_block();
+                let else_block = self.b.create_block();
+                let dest = self.new_block(&results);
+                self.b.ins().brif(cond, then_block, &[], else_block, &[]);
+                self.b.seal_block(then_block);
+                self.b.seal_block(else_block);
+                self.b.switch_to_block(then_block);
+                let n = params.len();
+                self.control.push(Frame {
+                    kind: FrameKind::If {
+                        else_block,
+                        else_seen: false,
+                        params: self.peekn(n).to_vec(),
+                    },
+                    dest,
+                    height: self.stack.len() - n,
+                    num_params: n,
+                    num_results: results.len(),
+                    dest_used: false,
+                });
+            }
+            Operator::Else => self.op_else(),
+            Operator::End => self.op_end(),
+            Operator::Br { relative_depth } => {
+                self.branch(relative_depth);
+                self.reachable = false;
+            }
+            Operator::BrIf { relative_depth } => {
+                let cond = self.pop();
+                let (target, n) = self.branch_target(relative_depth);
+                let args = self.peekn(n).to_vec();
+                let args = self.block_args(&args);
+                let next = self.b.create_block();
+                self.b.ins().brif(cond, target, &args, next, &[]);
+                self.b.seal_block(next);
+                self.b.switch_to_block(next);
+            }
+            Operator::BrTable { ref targets } => {
+                let index = self.pop();
+                let default = targets.default();
+                let (_, n) = self.branch_target(default);
+                let args = self.peekn(n).to_vec();
+                let args = self.block_args(&args);
+                let mut calls = Vec::new();
+                for t in targets.targets() {
+                    let (block, _) = self.branch_target(t?);
+                    calls.push(self.b.func.dfg.block_call(block, &args));
+                }
+                let (dblock, _) = self.branch_target(default);
+                let dcall = self.b.func.dfg.block_call(dblock, &args);
+                let jt = self
+                    .b
+                    .create_jump_table(JumpTableData::new(dcall, &calls));
+                self.b.ins().br_table(index, jt);
+                self.reachable = false;
+            }
+            Operator::Return => {
+                let n = self.results.len();
+                let vals = self.stack.split_off(self.stack.len() - n);
+                let vals: Vec<Value> = vals.into_iter().map(|v| self.canonical(v)).collect();
+                self.b.ins().return_(&vals);
+                self.reachable = false;
+            }
+            Operator::Drop => {
+                self.pop();
+            }
+            Operator::Select | Operator::TypedSelect { .. } => {
+                let (a, b, c) = self.pop3();
+                let v = self.b.ins().select(c, a, b);
+                self.push(v);
+            }
+            Operator::TypedSelectMulti { .. } => {
+                return crate::error::unsupported("select with multiple results");
+            }
+            Operator::Call { function_index } => self.call(function_index, false)?,
+            Operator::ReturnCall { function_index } => self.call(function_index, true)?,
+            Operator::CallIndirect {
+                type_index,
+                table_index,
+            } => self.call_indirect(type_index, table_index, false)?,
+            Operator::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => self.call_indirect(type_index, table_index, true)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn new_block(&mut self, params: &[ir::Type]) -> ir::Block {
+        let block = self.b.create_block();
+        for &t in params {
+            self.b.append_block_param(block, t);
+        }
+        block
+    }
+
+    /// The block a branch to `depth` jumps to and how many values it carries.
+    fn branch_target(&mut self, depth: u32) -> (ir::Block, usize) {
+        let i = self.control.len() - 1 - depth as usize;
+        let frame = &mut self.control[i];
+        match frame.kind {
+            FrameKind::Loop { header } => (header, frame.num_params),
+            _ => {
+                frame.dest_used = true;
+                (frame.dest, frame.num_results)
+            }
+        }
+    }
+
+    fn branch(&mut self, depth: u32) {
+        let (target, n) = self.branch_target(depth);
+        let args = self.peekn(n).to_vec();
+        let args = self.block_args(&args);
+        self.b.ins().jump(target, &args);
+    }
+
+    pub(super) fn op_else(&mut self) {
+        let reachable = self.reachable;
+        let frame = self.control.last_mut().expect("validated: else without if");
+        let FrameKind::If {
+            else_block,
+            ref mut else_seen,
+            ref params,
+        } = frame.kind
+        else {
+            unreachable!("validated: else without if")
+        };
+        *else_seen = true;
+        let params = params.clone();
+        let (dest, height, nres) = (frame.dest, frame.height, frame.num_results);
+        if reachable {
+            frame.dest_used = true;
+            let vals = self.stack.split_off(self.stack.len() - nres);
+            let args = self.block_args(&vals);
+            self.b.ins().jump(dest, &args);
+        }
+        self.stack.truncate(height);
+        self.stack.extend(params);
+        self.b.switch_to_block(else_block);
+        self.reachable = true;
+    }
+
+    pub(super) fn op_end(&mut self) {
+        let mut frame = self.control.pop().expect("validated: end without block");
+        if self.reachable {
+            frame.dest_used = true;
+            let vals = self.stack.split_off(self.stack.len() - frame.num_results);
+            let args = self.block_args(&vals);
+            self.b.ins().jump(frame.dest, &args);
+        }
+        if let FrameKind::If {
+            else_block,
+            else_seen: false,
+            ref params,
+        } = frame.kind
+        {
+            // An `if` without `else`: the implicit else passes the params through.
+            self.b.switch_to_block(else_block);
+            let args = self.block_args(&params.clone());
+            self.b.ins().jump(frame.dest, &args);
+            frame.dest_used = true;
+        }
+        if let FrameKind::Loop { header } = frame.kind {
+            self.b.seal_block(header);
+        }
+        self.stack.truncate(frame.height);
+        if frame.dest_used {
+            self.b.switch_to_block(frame.dest);
+            self.b.seal_block(frame.dest);
+            let params = self.b.block_params(frame.dest).to_vec();
+            self.stack.extend(params);
+            self.reachable = true;
+            if self.control.is_empty() {
+                // End of the function body.
+                let vals = std::mem::take(&mut self.stack);
+                self.b.ins().return_(&vals);
+                self.reachable = false;
+            }
+        } else {
+            self.reachable = false;
+        }
+    }
+
+    fn sig_for_type(&mut self, type_index: u32) -> ir::SigRef {
+        if let Some(s) = self.sigs.get(&type_index) {
+            return *s;
+        }
+        let sig = wasm_signature(&self.env.types[type_index as usize], CallConv::Tail);
+        let s = self.b.import_signature(sig);
+        self.sigs.insert(type_index, s);
+        s
+    }
+
+    /// Pops call arguments, canonicalised.
+    fn call_args(&mut self, n: usize) -> Vec<Value> {
+        let vals = self.stack.split_off(self.stack.len() - n);
+        vals.into_iter().map(|v| self.canonical(v)).collect()
+    }
+
+    fn push_results(&mut self, inst: ir::Inst) {
+        let rs = self.b.inst_results(inst).to_vec();
+        self.stack.extend(rs);
+    }
+
+    fn call(&mut self, f: u32, tail: bool) -> Result<()> {
+        let type_index = self.env.info.funcs[f as usize];
+        let nparams = self.env.types[type_index as usize].params().len();
+        let args = self.call_args(nparams);
+        if f < self.env.num_imported_funcs() {
+            let sig = self.sig_for_type(type_index);
+            let slot = self.env.offsets.imported_func(f) as i32;
+            let flags = env::readonly_flags();
+            let code = self
+                .b
+                .ins()
+                .load(types::I64, flags, self.vmctx, slot + funcref::WASM_CALL as i32);
+            let callee_vmctx = self
+                .b
+                .ins()
+                .load(types::I64, flags, self.vmctx, slot + funcref::VMCTX as i32);
+            let mut all = vec![callee_vmctx, self.vmctx];
+            all.extend(args);
+            if tail {
+                self.b.ins().return_call_indirect(sig, code, &all);
+                self.reachable = false;
+            } else {
+                let inst = self.b.ins().call_indirect(sig, code, &all);
+                self.push_results(inst);
+            }
+            return Ok(());
+        }
+        let fref = match self.direct.get(&f) {
+            Some(r) => *r,
+            None => {
+                let sig = self.sig_for_type(type_index);
+                let name = self
+                    .b
+                    .func
+                    .declare_imported_user_function(UserExternalName::new(
+                        NS_WASM_FUNC,
+                        f - self.env.num_imported_funcs(),
+                    ));
+                let r = self.b.import_function(ExtFuncData {
+                    name: ExternalName::user(name),
+                    signature: sig,
+                    colocated: true,
+                    patchable: false,
+                });
+                self.direct.insert(f, r);
+                r
+            }
+        };
+        let mut all = vec![self.vmctx, self.vmctx];
+        all.extend(args);
+        if tail {
+            self.b.ins().return_call(fref, &all);
+            self.reachable = false;
+        } else {
+            let inst = self.b.ins().call(fref, &all);
+            self.push_results(inst);
+        }
+        Ok(())
+    }
+
+    /// Loads the funcref at `index` of `table`, trapping on out-of-bounds and null.
+    pub(super) fn table_funcref_checked(&mut self, table: u32, index: Value) -> Value {
+        let tdef = self.load_vmctx_ptr(self.env.offsets.table(table));
+        let len = self.b.ins().load(
+            types::I64,
+            env::vmctx_flags(self.regions),
+            tdef,
+            tabledef::LENGTH as i32,
+        );
+        let idx = self.index_to_i64(index);
+        let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, idx, len);
+        self.b
+            .ins()
+            .trapnz(oob, env::trap_code(TrapKind::UndefinedElement));
+        let base = self.b.ins().load(
+            types::I64,
+            env::vmctx_flags(self.regions),
+            tdef,
+            tabledef::BASE as i32,
+        );
+        let off = self.b.ins().ishl_imm_u(idx, 3);
+        let addr = self.b.ins().iadd(base, off);
+        let p = self
+            .b
+            .ins()
+            .load(types::I64, env::table_flags(self.regions), addr, 0);
+        self.b
+            .ins()
+            .trapz(p, env::trap_code(TrapKind::UninitializedElement));
+        p
+    }
+
+    fn call_indirect(&mut self, type_index: u32, table: u32, tail: bool) -> Result<()> {
+        let index = self.pop();
+        let p = self.table_funcref_checked(table, index);
+        let flags = env::trusted_flags();
+        let actual = self
+            .b
+            .ins()
+            .load(types::I32, flags, p, funcref::TYPE_ID as i32);
+        let expected = self.b.ins().load(
+            types::I32,
+            env::readonly_flags(),
+            self.vmctx,
+            self.env.offsets.type_id(type_index) as i32,
+        );
+        let bad = self.b.ins().icmp(IntCC::NotEqual, actual, expected);
+        self.b
+            .ins()
+            .trapnz(bad, env::trap_code(TrapKind::BadSignature));
+        let code = self
+            .b
+            .ins()
+            .load(types::I64, flags, p, funcref::WASM_CALL as i32);
+        let callee_vmctx = self
+            .b
+            .ins()
+            .load(types::I64, flags, p, funcref::VMCTX as i32);
+        let sig = self.sig_for_type(type_index);
+        let nparams = self.env.types[type_index as usize].params().len();
+        let args = self.call_args(nparams);
+        let mut all = vec![callee_vmctx, self.vmctx];
+        all.extend(args);
+        if tail {
+            self.b.ins().return_call_indirect(sig, code, &all);
+            self.reachable = false;
+        } else {
+            let inst = self.b.ins().call_indirect(sig, code, &all);
+            self.push_results(inst);
+        }
+        Ok(())
+    }
+}

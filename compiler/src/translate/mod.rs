@@ -1,0 +1,390 @@
+//! Wasm → Cranelift IR translation of function bodies.
+//!
+//! The driver keeps the Wasm operand stack as a `Vec<Value>` and a control stack of
+//! block/loop/if frames, and hands each operator to the file of its family:
+//! [`control`] (branches, calls), [`variables`] (locals, globals), [`numeric`] (integer and
+//! float arithmetic, conversions), [`memory`] (loads, stores, `memory.*`), [`table`] (tables
+//! and references) and [`simd`] (v128). After `br`, `return` or `unreachable` the rest of the
+//! block is dead: operators are skipped, tracking only nesting, until the matching `else`/`end`.
+
+mod control;
+mod env;
+mod memory;
+mod numeric;
+mod simd;
+mod table;
+mod variables;
+
+pub use env::trap_kind;
+
+use crate::error::{unsupported, CompileError, Result};
+use crate::module::ModuleEnv;
+use cranelift_codegen::ir::{
+    self, types, AbiParam, AliasRegion, AliasRegionData, Block, BlockArg, Function, InstBuilder,
+    Signature, Type, UserExternalName, UserFuncName, Value,
+};
+use cranelift_codegen::isa::{CallConv, TargetIsa};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use std::collections::HashMap;
+use wasmaot_runtime::layout::BuiltinIndex;
+use wasmparser::{BlockType, FunctionBody, Operator};
+
+/// Namespace of `UserExternalName`s that refer to defined Wasm functions; the index is the
+/// defined-function index, which the object writer makes equal to the function's `FuncId`.
+pub const NS_WASM_FUNC: u32 = 0;
+
+/// Cranelift type of a Wasm value type (references are pointers, v128 is `i8x16`).
+pub fn ir_type(t: wasmparser::ValType) -> Type {
+    match t {
+        wasmparser::ValType::I32 => types::I32,
+        wasmparser::ValType::I64 => types::I64,
+        wasmparser::ValType::F32 => types::F32,
+        wasmparser::ValType::F64 => types::F64,
+        wasmparser::ValType::V128 => types::I8X16,
+        wasmparser::ValType::Ref(_) => types::I64,
+    }
+}
+
+/// Cranelift type of a runtime value type.
+pub fn ir_type_of(t: wasmaot_runtime::layout::ValType) -> Type {
+    use wasmaot_runtime::layout::ValType as V;
+    match t {
+        V::I32 => types::I32,
+        V::I64 => types::I64,
+        V::F32 => types::F32,
+        V::F64 => types::F64,
+        V::V128 => types::I8X16,
+        V::FuncRef | V::ExternRef => types::I64,
+    }
+}
+
+/// The Cranelift signature of a Wasm function: `(callee_vmctx, caller_vmctx, params...)`.
+pub fn wasm_signature(ft: &wasmparser::FuncType, call_conv: CallConv) -> Signature {
+    let mut sig = Signature::new(call_conv);
+    sig.params.push(AbiParam::new(types::I64));
+    sig.params.push(AbiParam::new(types::I64));
+    sig.params
+        .extend(ft.params().iter().map(|&t| AbiParam::new(ir_type(t))));
+    sig.returns
+        .extend(ft.results().iter().map(|&t| AbiParam::new(ir_type(t))));
+    sig
+}
+
+/// Kind-specific part of a control frame.
+enum FrameKind {
+    Block,
+    Loop {
+        header: Block,
+    },
+    If {
+        else_block: Block,
+        else_seen: bool,
+        params: Vec<Value>,
+    },
+}
+
+/// One entry of the control stack.
+struct Frame {
+    kind: FrameKind,
+    /// Where control continues after `end`; its params are the block's results.
+    dest: Block,
+    /// Operand stack height below the block's params.
+    height: usize,
+    num_params: usize,
+    num_results: usize,
+    /// Whether anything jumps to `dest`.
+    dest_used: bool,
+}
+
+/// Alias regions that let Cranelift reorder accesses to different kinds of state.
+#[derive(Clone, Copy)]
+pub(crate) struct Regions {
+    heap: AliasRegion,
+    vmctx: AliasRegion,
+    table: AliasRegion,
+}
+
+/// Options that change the generated code.
+#[derive(Clone, Copy, Debug)]
+pub struct CodegenOptions {
+    /// How 32-bit memories are bounds-checked.
+    pub bounds_checks: wasmaot_runtime::layout::BoundsChecks,
+}
+
+/// Translates one function body.
+pub(crate) struct Translator<'m, 'b> {
+    env: &'m ModuleEnv<'m>,
+    opts: CodegenOptions,
+    b: FunctionBuilder<'b>,
+    vmctx: Value,
+    stack: Vec<Value>,
+    control: Vec<Frame>,
+    locals: Vec<(Variable, Type)>,
+    reachable: bool,
+    unreachable_depth: u32,
+    sigs: HashMap<u32, ir::SigRef>,
+    direct: HashMap<u32, ir::FuncRef>,
+    builtins: HashMap<u32, ir::SigRef>,
+    regions: Regions,
+    results: Vec<Type>,
+}
+
+/// Builds the IR of defined function `func_index` into `func`.
+pub fn translate_function(
+    env: &ModuleEnv<'_>,
+    isa: &dyn TargetIsa,
+    opts: CodegenOptions,
+    func_index: u32,
+    body: &FunctionBody<'_>,
+    func: &mut Function,
+    fctx: &mut FunctionBuilderContext,
+) -> Result<()> {
+    let wasm_ty = env.func_wasm_type(func_index).clone();
+    func.signature = wasm_signature(&wasm_ty, CallConv::Tail);
+    func.name = UserFuncName::User(UserExternalName::new(
+        NS_WASM_FUNC,
+        func_index - env.num_imported_funcs(),
+    ));
+    let heap = func.dfg.alias_regions.insert(AliasRegionData {
+        user_id: 1,
+        description: "heap".into(),
+    });
+    let vmctx_region = func.dfg.alias_regions.insert(AliasRegionData {
+        user_id: 2,
+        description: "vmctx".into(),
+    });
+    let table = func.dfg.alias_regions.insert(AliasRegionData {
+        user_id: 3,
+        description: "table".into(),
+    });
+    let mut b = FunctionBuilder::new(func, fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let vmctx = b.block_params(entry)[0];
+    let params: Vec<Value> = b.block_params(entry)[2..].to_vec();
+
+    // Declare locals: params first, then the body's locals, zero-initialised.
+    let mut locals = Vec::new();
+    for (p, &t) in params.iter().zip(wasm_ty.params()) {
+        let ty = ir_type(t);
+        let var = b.declare_var(ty);
+        b.def_var(var, *p);
+        locals.push((var, ty));
+    }
+    let mut reader = body.get_locals_reader()?;
+    for _ in 0..reader.get_count() {
+        let (count, t) = reader.read()?;
+        if let wasmparser::ValType::Ref(r) = t {
+            crate::module::ref_type(r)?;
+        }
+        let ty = ir_type(t);
+        for _ in 0..count {
+            let var = b.declare_var(ty);
+            let zero = zero_value(&mut b, ty);
+            b.def_var(var, zero);
+            locals.push((var, ty));
+        }
+    }
+
+    let results: Vec<Type> = wasm_ty.results().iter().map(|&t| ir_type(t)).collect();
+    let ret = b.create_block();
+    for &t in &results {
+        b.append_block_param(ret, t);
+    }
+    let mut t = Translator {
+        env,
+        opts,
+        b,
+        vmctx,
+        stack: Vec::new(),
+        control: vec![Frame {
+            kind: FrameKind::Block,
+            dest: ret,
+            height: 0,
+            num_params: 0,
+            num_results: results.len(),
+            dest_used: false,
+        }],
+        locals,
+        reachable: true,
+        unreachable_depth: 0,
+        sigs: HashMap::new(),
+        direct: HashMap::new(),
+        builtins: HashMap::new(),
+        regions: Regions {
+            heap,
+            vmctx: vmctx_region,
+            table,
+        },
+        results,
+    };
+    let mut ops = body.get_operators_reader()?;
+    while !ops.eof() {
+        let pos = ops.original_position();
+        let op = ops.read()?;
+        t.op(&op).map_err(|e| match e {
+            CompileError::Unsupported(m) => {
+                CompileError::Unsupported(format!("{m} (at byte offset {pos:#x})"))
+            }
+            other => other,
+        })?;
+    }
+    t.b.seal_all_blocks();
+    t.b.finalize(isa.frontend_config());
+    Ok(())
+}
+
+/// A zero of any translator type.
+pub(crate) fn zero_value(b: &mut FunctionBuilder<'_>, ty: Type) -> Value {
+    if ty.is_vector() {
+        let c = b
+            .func
+            .dfg
+            .constants
+            .insert(ir::ConstantData::from(vec![0u8; 16]));
+        let v = b.ins().vconst(types::I8X16, c);
+        if ty == types::I8X16 {
+            v
+        } else {
+            b.ins().bitcast(ty, ir::MemFlagsData::new(), v)
+        }
+    } else if ty == types::F32 {
+        b.ins().f32const(0.0)
+    } else if ty == types::F64 {
+        b.ins().f64const(0.0)
+    } else {
+        b.ins().iconst(ty, 0)
+    }
+}
+
+impl<'m, 'b> Translator<'m, 'b> {
+    fn pop(&mut self) -> Value {
+        self.stack.pop().expect("validated: operand stack underflow")
+    }
+    fn pop2(&mut self) -> (Value, Value) {
+        let b = self.pop();
+        let a = self.pop();
+        (a, b)
+    }
+    fn pop3(&mut self) -> (Value, Value, Value) {
+        let c = self.pop();
+        let (a, b) = self.pop2();
+        (a, b, c)
+    }
+    fn push(&mut self, v: Value) {
+        self.stack.push(v);
+    }
+    fn peekn(&self, n: usize) -> &[Value] {
+        &self.stack[self.stack.len() - n..]
+    }
+
+    /// Parameter and result types of a block type.
+    fn block_sig(&self, bt: BlockType) -> (Vec<Type>, Vec<Type>) {
+        match bt {
+            BlockType::Empty => (vec![], vec![]),
+            BlockType::Type(t) => (vec![], vec![ir_type(t)]),
+            BlockType::FuncType(i) => {
+                let ft = &self.env.types[i as usize];
+                (
+                    ft.params().iter().map(|&t| ir_type(t)).collect(),
+                    ft.results().iter().map(|&t| ir_type(t)).collect(),
+                )
+            }
+        }
+    }
+
+    /// Block arguments from values, with vectors canonicalised to `i8x16`.
+    fn block_args(&mut self, vals: &[Value]) -> Vec<BlockArg> {
+        let vals: Vec<Value> = vals.iter().map(|&v| self.canonical(v)).collect();
+        vals.into_iter().map(BlockArg::from).collect()
+    }
+
+    /// Vector values travel between blocks, locals and calls as `i8x16`.
+    fn canonical(&mut self, v: Value) -> Value {
+        let ty = self.b.func.dfg.value_type(v);
+        if ty.is_vector() && ty != types::I8X16 {
+            self.b
+                .ins()
+                .bitcast(types::I8X16, ir::MemFlagsData::new().with_endianness(ir::Endianness::Little), v)
+        } else {
+            v
+        }
+    }
+
+    /// Translates one operator.
+    fn op(&mut self, op: &Operator<'_>) -> Result<()> {
+        if !self.reachable {
+            return self.op_unreachable(op);
+        }
+        if self.control_op(op)?
+            || self.variable_op(op)?
+            || self.numeric_op(op)?
+            || self.memory_op(op)?
+            || self.table_op(op)?
+            || self.simd_op(op)?
+        {
+            return Ok(());
+        }
+        unsupported(format!("operator {}", op_name(op)))
+    }
+
+    /// Handles an operator in dead code: only nesting matters.
+    fn op_unreachable(&mut self, op: &Operator<'_>) -> Result<()> {
+        match op {
+            Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::TryTable { .. } => self.unreachable_depth += 1,
+            Operator::Else if self.unreachable_depth == 0 => self.op_else(),
+            Operator::End if self.unreachable_depth == 0 => self.op_end(),
+            Operator::End => self.unreachable_depth -= 1,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Calls a runtime builtin through the builtins table in the vmctx.
+    fn call_builtin(&mut self, which: BuiltinIndex, args: &[Value]) -> Value {
+        let sig = match self.builtins.get(&(which as u32)) {
+            Some(s) => *s,
+            None => {
+                let mut sig = Signature::new(CallConv::SystemV);
+                sig.params.push(AbiParam::new(types::I64));
+                let (ps, r) = which.signature();
+                for p in ps {
+                    sig.params.push(AbiParam::new(builtin_type(p)));
+                }
+                sig.returns.push(AbiParam::new(builtin_type(r)));
+                let s = self.b.import_signature(sig);
+                self.builtins.insert(which as u32, s);
+                s
+            }
+        };
+        let table = self.load_vmctx_ptr(wasmaot_runtime::layout::VMCTX_BUILTINS);
+        let f = self.b.ins().load(
+            types::I64,
+            env::readonly_flags(),
+            table,
+            (which as u32 * 8) as i32,
+        );
+        let mut all = vec![self.vmctx];
+        all.extend_from_slice(args);
+        let call = self.b.ins().call_indirect(sig, f, &all);
+        self.b.inst_results(call)[0]
+    }
+}
+
+fn builtin_type(name: &str) -> Type {
+    match name {
+        "i32" => types::I32,
+        _ => types::I64,
+    }
+}
+
+/// Short name of an operator for error messages.
+pub fn op_name(op: &Operator<'_>) -> String {
+    let s = format!("{op:?}");
+    s.split([' ', '{', '(']).next().unwrap_or("?").to_string()
+}

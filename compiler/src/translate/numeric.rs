@@ -1,0 +1,198 @@
+//! Scalar integer and float operators and conversions. Cranelift's semantics already match
+//! Wasm's for masked shifts, trapping division, `fmin`/`fmax` (NaN and -0), `nearest`, and
+//! trapping or saturating float→int conversion, so each Wasm operator is one table row.
+
+use super::Translator;
+use crate::error::Result;
+use cranelift_codegen::ir::{
+    condcodes::{FloatCC, IntCC},
+    types, InstBuilder, Value,
+};
+use wasmparser::Operator;
+
+/// One operator row: how many operands, what to build.
+enum Row {
+    Bin(fn(&mut Translator<'_, '_>, Value, Value) -> Value),
+    Un(fn(&mut Translator<'_, '_>, Value) -> Value),
+}
+
+macro_rules! bin {
+    ($method:ident) => {
+        Row::Bin(|t, a, b| t.b.ins().$method(a, b))
+    };
+}
+macro_rules! un {
+    ($method:ident) => {
+        Row::Un(|t, a| t.b.ins().$method(a))
+    };
+}
+macro_rules! icmp {
+    ($cc:ident) => {
+        Row::Bin(|t, a, b| {
+            let c = t.b.ins().icmp(IntCC::$cc, a, b);
+            t.b.ins().uextend(types::I32, c)
+        })
+    };
+}
+macro_rules! fcmp {
+    ($cc:ident) => {
+        Row::Bin(|t, a, b| {
+            let c = t.b.ins().fcmp(FloatCC::$cc, a, b);
+            t.b.ins().uextend(types::I32, c)
+        })
+    };
+}
+/// A conversion instruction that takes the destination type.
+macro_rules! conv {
+    ($method:ident, $ty:ident) => {
+        Row::Un(|t, a| t.b.ins().$method(types::$ty, a))
+    };
+}
+/// Sign-extension of the low bits (`i32.extend8_s` etc.).
+macro_rules! sext_low {
+    ($narrow:ident, $wide:ident) => {
+        Row::Un(|t, a| {
+            let n = t.b.ins().ireduce(types::$narrow, a);
+            t.b.ins().sextend(types::$wide, n)
+        })
+    };
+}
+macro_rules! bitcast {
+    ($ty:ident) => {
+        Row::Un(|t, a| {
+            t.b.ins()
+                .bitcast(types::$ty, cranelift_codegen::ir::MemFlagsData::new(), a)
+        })
+    };
+}
+
+fn eqz(t: &mut Translator<'_, '_>, a: Value) -> Value {
+    let c = t.b.ins().icmp_imm_u(IntCC::Equal, a, 0);
+    t.b.ins().uextend(types::I32, c)
+}
+
+/// The row for a scalar numeric operator, or `None`.
+fn row(op: &Operator<'_>) -> Option<Row> {
+    use Operator as O;
+    Some(match op {
+        // Integer arithmetic (both widths share the Cranelift instruction).
+        O::I32Add | O::I64Add => bin!(iadd),
+        O::I32Sub | O::I64Sub => bin!(isub),
+        O::I32Mul | O::I64Mul => bin!(imul),
+        O::I32DivS | O::I64DivS => bin!(sdiv),
+        O::I32DivU | O::I64DivU => bin!(udiv),
+        O::I32RemS | O::I64RemS => bin!(srem),
+        O::I32RemU | O::I64RemU => bin!(urem),
+        O::I32And | O::I64And => bin!(band),
+        O::I32Or | O::I64Or => bin!(bor),
+        O::I32Xor | O::I64Xor => bin!(bxor),
+        O::I32Shl | O::I64Shl => bin!(ishl),
+        O::I32ShrS | O::I64ShrS => bin!(sshr),
+        O::I32ShrU | O::I64ShrU => bin!(ushr),
+        O::I32Rotl | O::I64Rotl => bin!(rotl),
+        O::I32Rotr | O::I64Rotr => bin!(rotr),
+        O::I32Clz | O::I64Clz => un!(clz),
+        O::I32Ctz | O::I64Ctz => un!(ctz),
+        O::I32Popcnt | O::I64Popcnt => un!(popcnt),
+        // Integer comparisons.
+        O::I32Eqz | O::I64Eqz => Row::Un(eqz),
+        O::I32Eq | O::I64Eq => icmp!(Equal),
+        O::I32Ne | O::I64Ne => icmp!(NotEqual),
+        O::I32LtS | O::I64LtS => icmp!(SignedLessThan),
+        O::I32LtU | O::I64LtU => icmp!(UnsignedLessThan),
+        O::I32GtS | O::I64GtS => icmp!(SignedGreaterThan),
+        O::I32GtU | O::I64GtU => icmp!(UnsignedGreaterThan),
+        O::I32LeS | O::I64LeS => icmp!(SignedLessThanOrEqual),
+        O::I32LeU | O::I64LeU => icmp!(UnsignedLessThanOrEqual),
+        O::I32GeS | O::I64GeS => icmp!(SignedGreaterThanOrEqual),
+        O::I32GeU | O::I64GeU => icmp!(UnsignedGreaterThanOrEqual),
+        // Float arithmetic.
+        O::F32Add | O::F64Add => bin!(fadd),
+        O::F32Sub | O::F64Sub => bin!(fsub),
+        O::F32Mul | O::F64Mul => bin!(fmul),
+        O::F32Div | O::F64Div => bin!(fdiv),
+        O::F32Min | O::F64Min => bin!(fmin),
+        O::F32Max | O::F64Max => bin!(fmax),
+        O::F32Copysign | O::F64Copysign => bin!(fcopysign),
+        O::F32Abs | O::F64Abs => un!(fabs),
+        O::F32Neg | O::F64Neg => un!(fneg),
+        O::F32Sqrt | O::F64Sqrt => un!(sqrt),
+        O::F32Ceil | O::F64Ceil => un!(ceil),
+        O::F32Floor | O::F64Floor => un!(floor),
+        O::F32Trunc | O::F64Trunc => un!(trunc),
+        O::F32Nearest | O::F64Nearest => un!(nearest),
+        // Float comparisons.
+        O::F32Eq | O::F64Eq => fcmp!(Equal),
+        O::F32Ne | O::F64Ne => fcmp!(NotEqual),
+        O::F32Lt | O::F64Lt => fcmp!(LessThan),
+        O::F32Gt | O::F64Gt => fcmp!(GreaterThan),
+        O::F32Le | O::F64Le => fcmp!(LessThanOrEqual),
+        O::F32Ge | O::F64Ge => fcmp!(GreaterThanOrEqual),
+        // Integer conversions.
+        O::I32WrapI64 => conv!(ireduce, I32),
+        O::I64ExtendI32S => conv!(sextend, I64),
+        O::I64ExtendI32U => conv!(uextend, I64),
+        O::I32Extend8S => sext_low!(I8, I32),
+        O::I32Extend16S => sext_low!(I16, I32),
+        O::I64Extend8S => sext_low!(I8, I64),
+        O::I64Extend16S => sext_low!(I16, I64),
+        O::I64Extend32S => sext_low!(I32, I64),
+        // Float → int, trapping and saturating.
+        O::I32TruncF32S | O::I32TruncF64S => conv!(fcvt_to_sint, I32),
+        O::I32TruncF32U | O::I32TruncF64U => conv!(fcvt_to_uint, I32),
+        O::I64TruncF32S | O::I64TruncF64S => conv!(fcvt_to_sint, I64),
+        O::I64TruncF32U | O::I64TruncF64U => conv!(fcvt_to_uint, I64),
+        O::I32TruncSatF32S | O::I32TruncSatF64S => conv!(fcvt_to_sint_sat, I32),
+        O::I32TruncSatF32U | O::I32TruncSatF64U => conv!(fcvt_to_uint_sat, I32),
+        O::I64TruncSatF32S | O::I64TruncSatF64S => conv!(fcvt_to_sint_sat, I64),
+        O::I64TruncSatF32U | O::I64TruncSatF64U => conv!(fcvt_to_uint_sat, I64),
+        // Int → float and float ↔ float.
+        O::F32ConvertI32S | O::F32ConvertI64S => conv!(fcvt_from_sint, F32),
+        O::F32ConvertI32U | O::F32ConvertI64U => conv!(fcvt_from_uint, F32),
+        O::F64ConvertI32S | O::F64ConvertI64S => conv!(fcvt_from_sint, F64),
+        O::F64ConvertI32U | O::F64ConvertI64U => conv!(fcvt_from_uint, F64),
+        O::F32DemoteF64 => conv!(fdemote, F32),
+        O::F64PromoteF32 => conv!(fpromote, F64),
+        // Reinterpretations.
+        O::I32ReinterpretF32 => bitcast!(I32),
+        O::I64ReinterpretF64 => bitcast!(I64),
+        O::F32ReinterpretI32 => bitcast!(F32),
+        O::F64ReinterpretI64 => bitcast!(F64),
+        _ => return None,
+    })
+}
+
+impl Translator<'_, '_> {
+    /// Translates constants and scalar numeric operators; returns whether `op` was one.
+    pub(super) fn numeric_op(&mut self, op: &Operator<'_>) -> Result<bool> {
+        let v = match *op {
+            Operator::I32Const { value } => self.b.ins().iconst(types::I32, i64::from(value)),
+            Operator::I64Const { value } => self.b.ins().iconst(types::I64, value),
+            Operator::F32Const { value } => self
+                .b
+                .ins()
+                .f32const(cranelift_codegen::ir::immediates::Ieee32::with_bits(
+                    value.bits(),
+                )),
+            Operator::F64Const { value } => self
+                .b
+                .ins()
+                .f64const(cranelift_codegen::ir::immediates::Ieee64::with_bits(
+                    value.bits(),
+                )),
+            _ => match row(op) {
+                Some(Row::Bin(f)) => {
+                    let (a, b) = self.pop2();
+                    f(self, a, b)
+                }
+                Some(Row::Un(f)) => {
+                    let a = self.pop();
+                    f(self, a)
+                }
+                None => return Ok(false),
+            },
+        };
+        self.push(v);
+        Ok(true)
+    }
+}
