@@ -10,6 +10,7 @@ pub mod object;
 pub mod symbols;
 pub mod trampolines;
 pub mod translate;
+pub mod wast;
 
 pub use error::{CompileError, Result};
 pub use object::CompiledModule;
@@ -92,7 +93,14 @@ pub fn target_isa(opts: &CompileOptions) -> Result<OwnedTargetIsa> {
         ("use_colocated_libcalls", "true"),
         ("enable_multi_ret_implicit_sret", "true"),
         ("preserve_frame_pointers", "true"),
-        ("enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" }),
+        (
+            "enable_verifier",
+            if cfg!(debug_assertions) {
+                "true"
+            } else {
+                "false"
+            },
+        ),
     ] {
         flags.set(k, v).map_err(|e| terr(&e))?;
     }
@@ -103,7 +111,13 @@ pub fn target_isa(opts: &CompileOptions) -> Result<OwnedTargetIsa> {
     let mut isa = cranelift_codegen::isa::lookup(triple.clone()).map_err(|e| terr(&e))?;
     if triple.architecture == target_lexicon::Architecture::X86_64 {
         // SSE4.1 makes ceil/floor/trunc/nearest single instructions (no libcalls).
-        for f in ["has_sse3", "has_ssse3", "has_sse41", "has_sse42", "has_popcnt"] {
+        for f in [
+            "has_sse3",
+            "has_ssse3",
+            "has_sse41",
+            "has_sse42",
+            "has_popcnt",
+        ] {
             isa.enable(f).map_err(|e| terr(&e))?;
         }
     }

@@ -1,1 +1,7 @@
-fn main() {}
+//! The `wasmaot` command line: compile, build, run, inspect and wast.
+
+mod cli;
+
+fn main() {
+    std::process::exit(cli::main());
+}

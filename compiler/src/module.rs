@@ -100,10 +100,10 @@ pub fn const_expr(e: &ConstExpr<'_>) -> Result<Vec<ConstOp>> {
             Operator::F64Const { value } => ConstOp::F64(value.bits()),
             Operator::V128Const { value } => ConstOp::V128(u128::from_le_bytes(*value.bytes())),
             Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
-            Operator::RefNull { hty } => ConstOp::RefNull(ref_type(wasmparser::RefType::new(
-                true, hty,
-            )
-            .ok_or_else(|| CompileError::Unsupported("reference type".into()))?)?),
+            Operator::RefNull { hty } => ConstOp::RefNull(ref_type(
+                wasmparser::RefType::new(true, hty)
+                    .ok_or_else(|| CompileError::Unsupported("reference type".into()))?,
+            )?),
             Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
             Operator::I32Add => ConstOp::I32Add,
             Operator::I32Sub => ConstOp::I32Sub,

@@ -204,7 +204,11 @@ pub fn emit(
         let k = f as usize - nimp;
         let sym = namer.unique(&format!("{}.array", env.info.func_names[k]));
         let id = module
-            .declare_function(&sym, Linkage::Local, &trampolines::array_signature(call_conv))
+            .declare_function(
+                &sym,
+                Linkage::Local,
+                &trampolines::array_signature(call_conv),
+            )
             .map_err(codegen_err)?;
         let func =
             trampolines::array_trampoline(&*isa, &mut fctx, id, env.func_wasm_type(f), body_ids[k]);
@@ -260,11 +264,13 @@ pub fn emit(
     // C-callable export wrappers.
     let mut isig = cranelift_codegen::ir::Signature::new(call_conv);
     for _ in 0..4 {
-        isig.params
-            .push(cranelift_codegen::ir::AbiParam::new(cranelift_codegen::ir::types::I64));
+        isig.params.push(cranelift_codegen::ir::AbiParam::new(
+            cranelift_codegen::ir::types::I64,
+        ));
     }
-    isig.returns
-        .push(cranelift_codegen::ir::AbiParam::new(cranelift_codegen::ir::types::I32));
+    isig.returns.push(cranelift_codegen::ir::AbiParam::new(
+        cranelift_codegen::ir::types::I32,
+    ));
     let invoke = module
         .declare_function("wasmaot_invoke", Linkage::Import, &isig)
         .map_err(codegen_err)?;
@@ -290,14 +296,24 @@ pub fn emit(
     // End-of-code marker.
     let end_sym = namer.unique("wasmaot.code_end");
     let end_id = module
-        .declare_function(&end_sym, Linkage::Local, &cranelift_codegen::ir::Signature::new(call_conv))
+        .declare_function(
+            &end_sym,
+            Linkage::Local,
+            &cranelift_codegen::ir::Signature::new(call_conv),
+        )
         .map_err(codegen_err)?;
     let func = trampolines::code_end_marker(&*isa, &mut fctx, end_id);
     define(&mut module, &mut ctx, end_id, func)?;
 
     // Data: info blob, function table, import table, descriptor.
     let info_bytes = env.info.encode();
-    let info_id = define_data(&mut module, &namer.unique("wasmaot.info"), info_bytes.clone(), 8, |_, _| {})?;
+    let info_id = define_data(
+        &mut module,
+        &namer.unique("wasmaot.info"),
+        info_bytes.clone(),
+        8,
+        |_, _| {},
+    )?;
     let funcs_id = define_data(
         &mut module,
         &namer.unique("wasmaot.funcs"),
@@ -337,9 +353,17 @@ pub fn emit(
     desc[8..12].copy_from_slice(&ABI_VERSION.to_le_bytes());
     desc[12..16].copy_from_slice(&(ndef as u32).to_le_bytes());
     desc[24..32].copy_from_slice(&(info_bytes.len() as u64).to_le_bytes());
-    let first_code = body_ids.first().copied().or(tramp_ids.iter().flatten().next().copied());
+    let first_code = body_ids
+        .first()
+        .copied()
+        .or(tramp_ids.iter().flatten().next().copied());
     let desc_id = module
-        .declare_data(&symbols::descriptor_symbol(&name), Linkage::Export, false, false)
+        .declare_data(
+            &symbols::descriptor_symbol(&name),
+            Linkage::Export,
+            false,
+            false,
+        )
         .map_err(codegen_err)?;
     let mut d = DataDescription::new();
     d.define(desc.into_boxed_slice());

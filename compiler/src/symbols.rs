@@ -44,7 +44,11 @@ pub fn export_symbol(module: &str, export: &str) -> String {
 /// Weak symbol a native program may define to implement a function import:
 /// `<module>_import_<mangled module>_<mangled name>`.
 pub fn native_import_symbol(module: &str, imp_module: &str, imp_name: &str) -> String {
-    format!("{module}_import_{}_{}", mangle(imp_module), mangle(imp_name))
+    format!(
+        "{module}_import_{}_{}",
+        mangle(imp_module),
+        mangle(imp_name)
+    )
 }
 
 /// Root descriptor symbol of a module.

@@ -57,7 +57,11 @@ fn func_name(id: FuncId) -> UserFuncName {
     UserFuncName::User(UserExternalName::new(0, id.as_u32()))
 }
 
-fn import_fn(b: &mut FunctionBuilder<'_>, id: FuncId, sig: Signature) -> cranelift_codegen::ir::FuncRef {
+fn import_fn(
+    b: &mut FunctionBuilder<'_>,
+    id: FuncId,
+    sig: Signature,
+) -> cranelift_codegen::ir::FuncRef {
     let sigref = b.import_signature(sig);
     let name = b
         .func
@@ -122,10 +126,8 @@ pub fn array_trampoline(
     ft: &FuncType,
     body: FuncId,
 ) -> Function {
-    let mut func = Function::with_name_signature(
-        func_name(id),
-        array_signature(isa.default_call_conv()),
-    );
+    let mut func =
+        Function::with_name_signature(func_name(id), array_signature(isa.default_call_conv()));
     build(&mut func, fctx, isa, |b, p| {
         let callee = import_fn(b, body, wasm_signature(ft, CallConv::Tail));
         let args = load_values(b, p[2], &types_of(ft.params()));
@@ -155,7 +157,8 @@ pub fn host_adapter(
         let sig = b.import_signature(array_signature(isa.default_call_conv()));
         let target = b.ins().load(types::I64, flags(), p[0], 0);
         let len = b.ins().iconst(types::I64, n as i64);
-        b.ins().call_indirect(sig, target, &[p[0], p[1], values, len]);
+        b.ins()
+            .call_indirect(sig, target, &[p[0], p[1], values, len]);
         let results = load_values(b, values, &types_of(ft.results()));
         b.ins().return_(&results);
     });
@@ -238,8 +241,13 @@ pub fn export_wrapper(
 }
 
 /// A one-instruction function placed after all code, marking its end.
-pub fn code_end_marker(isa: &dyn TargetIsa, fctx: &mut FunctionBuilderContext, id: FuncId) -> Function {
-    let mut func = Function::with_name_signature(func_name(id), Signature::new(isa.default_call_conv()));
+pub fn code_end_marker(
+    isa: &dyn TargetIsa,
+    fctx: &mut FunctionBuilderContext,
+    id: FuncId,
+) -> Function {
+    let mut func =
+        Function::with_name_signature(func_name(id), Signature::new(isa.default_call_conv()));
     build(&mut func, fctx, isa, |b, _| {
         b.ins().trap(cranelift_codegen::ir::TrapCode::unwrap_user(
             wasmaot_runtime::layout::TrapKind::Unreachable as u8,

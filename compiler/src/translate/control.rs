@@ -105,9 +105,7 @@ impl Translator<'_, '_> {
                 }
                 let (dblock, _) = self.branch_target(default);
                 let dcall = self.b.func.dfg.block_call(dblock, &args);
-                let jt = self
-                    .b
-                    .create_jump_table(JumpTableData::new(dcall, &calls));
+                let jt = self.b.create_jump_table(JumpTableData::new(dcall, &calls));
                 self.b.ins().br_table(index, jt);
                 self.reachable = false;
             }
@@ -268,14 +266,16 @@ impl Translator<'_, '_> {
             let sig = self.sig_for_type(type_index);
             let slot = self.env.offsets.imported_func(f) as i32;
             let flags = env::readonly_flags();
-            let code = self
-                .b
-                .ins()
-                .load(types::I64, flags, self.vmctx, slot + funcref::WASM_CALL as i32);
-            let callee_vmctx = self
-                .b
-                .ins()
-                .load(types::I64, flags, self.vmctx, slot + funcref::VMCTX as i32);
+            let code = self.b.ins().load(
+                types::I64,
+                flags,
+                self.vmctx,
+                slot + funcref::WASM_CALL as i32,
+            );
+            let callee_vmctx =
+                self.b
+                    .ins()
+                    .load(types::I64, flags, self.vmctx, slot + funcref::VMCTX as i32);
             let mut all = vec![callee_vmctx, self.vmctx];
             all.extend(args);
             if tail {
@@ -330,7 +330,10 @@ impl Translator<'_, '_> {
             tabledef::LENGTH as i32,
         );
         let idx = self.index_to_i64(index);
-        let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, idx, len);
+        let oob = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, idx, len);
         self.b
             .ins()
             .trapnz(oob, env::trap_code(TrapKind::UndefinedElement));

@@ -79,7 +79,9 @@ impl Translator<'_, '_> {
         } else {
             vmctx_flags(self.regions)
         };
-        self.b.ins().load(types::I64, flags, def, memdef::LENGTH as i32)
+        self.b
+            .ins()
+            .load(types::I64, flags, def, memdef::LENGTH as i32)
     }
 
     /// A memory whose length can never change (`max == min`, not shared).
@@ -114,10 +116,7 @@ impl Translator<'_, '_> {
             let p = self.load_vmctx_ptr(self.env.offsets.imported_global(g));
             (p, 0)
         } else {
-            (
-                self.vmctx,
-                self.env.offsets.defined_global(g - nimp) as i32,
-            )
+            (self.vmctx, self.env.offsets.defined_global(g - nimp) as i32)
         }
     }
 }

@@ -26,8 +26,8 @@ enum Load {
 }
 
 fn load_kind(op: &Operator<'_>) -> Option<(Load, MemArg)> {
-    use Operator as O;
     use types::*;
+    use Operator as O;
     Some(match *op {
         O::I32Load { memarg } => (Load::Plain(I32), memarg),
         O::I64Load { memarg } => (Load::Plain(I64), memarg),
@@ -154,7 +154,12 @@ impl Translator<'_, '_> {
     }
 
     /// Calls a builtin that returns nonzero on failure and traps with `kind` then.
-    pub(super) fn call_builtin_checked(&mut self, which: BuiltinIndex, args: &[Value], kind: TrapKind) {
+    pub(super) fn call_builtin_checked(
+        &mut self,
+        which: BuiltinIndex,
+        args: &[Value],
+        kind: TrapKind,
+    ) {
         let status = self.call_builtin(which, args);
         self.b.ins().trapnz(status, env::trap_code(kind));
     }
@@ -167,8 +172,7 @@ impl Translator<'_, '_> {
         };
         let offset = memarg.offset;
         let idx = self.index_to_i64(index);
-        let checked =
-            self.memory64(mem) || self.opts.bounds_checks == BoundsChecks::Explicit;
+        let checked = self.memory64(mem) || self.opts.bounds_checks == BoundsChecks::Explicit;
         if checked {
             let end = u128::from(offset) + u128::from(size);
             if end > u128::from(u64::MAX) {

@@ -261,7 +261,9 @@ pub(crate) fn zero_value(b: &mut FunctionBuilder<'_>, ty: Type) -> Value {
 
 impl<'m, 'b> Translator<'m, 'b> {
     fn pop(&mut self) -> Value {
-        self.stack.pop().expect("validated: operand stack underflow")
+        self.stack
+            .pop()
+            .expect("validated: operand stack underflow")
     }
     fn pop2(&mut self) -> (Value, Value) {
         let b = self.pop();
@@ -305,9 +307,11 @@ impl<'m, 'b> Translator<'m, 'b> {
     fn canonical(&mut self, v: Value) -> Value {
         let ty = self.b.func.dfg.value_type(v);
         if ty.is_vector() && ty != types::I8X16 {
-            self.b
-                .ins()
-                .bitcast(types::I8X16, ir::MemFlagsData::new().with_endianness(ir::Endianness::Little), v)
+            self.b.ins().bitcast(
+                types::I8X16,
+                ir::MemFlagsData::new().with_endianness(ir::Endianness::Little),
+                v,
+            )
         } else {
             v
         }

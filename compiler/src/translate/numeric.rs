@@ -168,18 +168,20 @@ impl Translator<'_, '_> {
         let v = match *op {
             Operator::I32Const { value } => self.b.ins().iconst(types::I32, i64::from(value)),
             Operator::I64Const { value } => self.b.ins().iconst(types::I64, value),
-            Operator::F32Const { value } => self
-                .b
-                .ins()
-                .f32const(cranelift_codegen::ir::immediates::Ieee32::with_bits(
-                    value.bits(),
-                )),
-            Operator::F64Const { value } => self
-                .b
-                .ins()
-                .f64const(cranelift_codegen::ir::immediates::Ieee64::with_bits(
-                    value.bits(),
-                )),
+            Operator::F32Const { value } => {
+                self.b
+                    .ins()
+                    .f32const(cranelift_codegen::ir::immediates::Ieee32::with_bits(
+                        value.bits(),
+                    ))
+            }
+            Operator::F64Const { value } => {
+                self.b
+                    .ins()
+                    .f64const(cranelift_codegen::ir::immediates::Ieee64::with_bits(
+                        value.bits(),
+                    ))
+            }
             _ => match row(op) {
                 Some(Row::Bin(f)) => {
                     let (a, b) = self.pop2();

@@ -143,7 +143,10 @@ impl Translator<'_, '_> {
             tabledef::LENGTH as i32,
         );
         let idx = self.index_to_i64(index);
-        let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, idx, len);
+        let oob = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, idx, len);
         self.b
             .ins()
             .trapnz(oob, env::trap_code(TrapKind::TableOutOfBounds));
