@@ -259,7 +259,11 @@ impl<'a> ModuleEnv<'a> {
                         });
                     }
                 }
-                Payload::StartSection { func, .. } => info.start = Some(func),
+                Payload::StartSection { func, .. } => {
+                    // The runtime calls the start function through its array trampoline.
+                    refs.push(func);
+                    info.start = Some(func);
+                }
                 Payload::ElementSection(r) => {
                     for el in r {
                         let el = el?;

@@ -92,7 +92,8 @@ pub struct VMFuncRef {
     pub vmctx: *mut u8,
     /// Canonical (process-wide) signature id.
     pub type_id: u32,
-    /// Padding to 32 bytes.
+    /// Runtime-private tag (pads to 32 bytes): 0 in a host function's own funcref, else the
+    /// slot's byte offset in its owning vmctx. Compiled code never reads or writes it.
     pub _pad: u32,
 }
 

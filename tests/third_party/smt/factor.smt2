@@ -1,0 +1,15 @@
+; Factor the semiprime 1022117 = 1009 * 1013 with 32-bit bit-vectors.
+; x and y are 16-bit values zero-extended to 32 bits, so x*y cannot overflow.
+(set-logic QF_BV)
+(set-option :produce-models true)
+(declare-const x (_ BitVec 32))
+(declare-const y (_ BitVec 32))
+(assert (= ((_ extract 31 16) x) #x0000))
+(assert (= ((_ extract 31 16) y) #x0000))
+(assert (bvugt x #x00000001))
+(assert (bvugt y #x00000001))
+(assert (bvule x y))
+(assert (= (bvmul x y) (_ bv1022117 32)))
+(check-sat)
+(get-value (x y))
+(exit)
