@@ -239,10 +239,10 @@ pub fn emit(
             .map_err(codegen_err)?;
         let func = trampolines::host_adapter(&*isa, &mut fctx, host, &ft);
         define(&mut module, &mut ctx, host, func)?;
+        let nsym = symbols::native_import_symbol(&name, imod, iname);
+        // The same name imported twice (possibly at different types) binds natively once.
         let native = match trampolines::native_signature(&ft, call_conv) {
-            Some(csig) => {
-                let nsym = symbols::native_import_symbol(&name, imod, iname);
-                namer.reserve(&nsym);
+            Some(csig) if namer.try_reserve(&nsym) => {
                 let native_fn = module
                     .declare_function(&nsym, Linkage::Import, &csig)
                     .map_err(codegen_err)?;
@@ -256,7 +256,7 @@ pub fn emit(
                 define(&mut module, &mut ctx, adapter, func)?;
                 Some((native_fn, adapter))
             }
-            None => None,
+            _ => None,
         };
         import_entries.push((host, native));
     }

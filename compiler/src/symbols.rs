@@ -3,14 +3,20 @@
 
 use std::collections::HashSet;
 
-/// Mangles an arbitrary string into a C identifier fragment: ASCII letters and digits stay,
-/// `_` becomes `__`, every other byte becomes `_XX` (two uppercase hex digits). Injective.
+/// Mangles a Wasm name into a C identifier fragment. Names that are already C identifiers
+/// stay as they are (`add_page` → `add_page`); any other name gets a leading `_` and every byte
+/// that is not an ASCII letter or digit becomes `_XX` (two uppercase hex digits), so
+/// `my-func` → `_my_2Dfunc`. Should two names of one module still meet, compilation fails
+/// with a duplicate-symbol error rather than linking the wrong function.
 pub fn mangle(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+    if is_c_identifier(s) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 1);
+    out.push('_');
     for &b in s.as_bytes() {
         match b {
             b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => out.push(b as char),
-            b'_' => out.push_str("__"),
             _ => out.push_str(&format!("_{b:02X}")),
         }
     }
@@ -71,6 +77,11 @@ impl Namer {
         self.used.insert(name.to_string());
     }
 
+    /// Reserves `name` if it is still free; returns whether it was.
+    pub fn try_reserve(&mut self, name: &str) -> bool {
+        self.used.insert(name.to_string())
+    }
+
     /// Returns `base`, or `base.N` for the first free N.
     pub fn unique(&mut self, base: &str) -> String {
         let base = if base.is_empty() { "_" } else { base };
@@ -90,12 +101,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn mangle_is_c_identifier_safe_and_distinguishes_underscores() {
-        assert_eq!(mangle("add"), "add");
-        assert_eq!(mangle("a_b"), "a__b");
-        assert_eq!(mangle("a-b"), "a_2Db");
-        assert_ne!(mangle("a_2Db"), mangle("a-b"));
+    fn mangle_keeps_identifiers_and_escapes_the_rest() {
+        assert_eq!(mangle("add_page"), "add_page");
+        assert_eq!(mangle("a-b"), "_a_2Db");
+        assert_eq!(mangle("a_b c"), "_a_5Fb_20c");
+        assert_eq!(mangle(""), "_");
         assert!(is_c_identifier(&export_symbol("m", "héllo wörld")));
+        assert!(is_c_identifier(&export_symbol("m", "9lives")));
     }
 
     #[test]

@@ -115,6 +115,11 @@ int wasmaot_last_trap(void);
 void *wasmaot_instance_vmctx(wasmaot_instance_t *inst);
 wasmaot_instance_t *wasmaot_instance_from_vmctx(void *vmctx);
 
+/* `main` of executables made by `wasmaot build`: runs `_start` as a WASI command. `dirs`
+ * ("rw:HOST::GUEST" / "ro:HOST::GUEST") and `envs` ("K=V") are NULL-terminated. */
+int wasmaot_run_command(const void *descriptor, int argc, char **argv, const char *const *dirs,
+                        const char *const *envs, int inherit_env);
+
 /* Raises a trap from a native import implementation; does not return. */
 void wasmaot_trap(int kind) __attribute__((noreturn));
 

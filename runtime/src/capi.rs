@@ -535,3 +535,76 @@ pub unsafe extern "C" fn wasmaot_instance_from_vmctx(vmctx: *mut u8) -> *mut was
     // SAFETY: the handle field is written by `new_instance` and stays valid while it lives.
     unsafe { *(vmctx.add(crate::layout::VMCTX_HANDLE as usize) as *const *mut wasmaot_instance_t) }
 }
+
+/// Reads a NULL-terminated array of C strings.
+///
+/// # Safety
+/// `list` is null or a NULL-terminated array of valid C strings.
+unsafe fn c_strings(list: *const *const c_char) -> Vec<String> {
+    let mut out = Vec::new();
+    if list.is_null() {
+        return out;
+    }
+    let mut k = 0;
+    loop {
+        // SAFETY: caller contract: NULL-terminated array.
+        let p = unsafe { *list.add(k) };
+        if p.is_null() {
+            return out;
+        }
+        // SAFETY: valid C string.
+        out.push(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned());
+        k += 1;
+    }
+}
+
+/// `main` of executables made by `wasmaot build`: runs the module's `_start` as a WASI command
+/// and returns its exit status. `dirs` holds `"rw:HOST::GUEST"` / `"ro:HOST::GUEST"` grants and
+/// `envs` `"KEY=VALUE"` pairs (both NULL-terminated, fixed at build time); with `inherit_env`
+/// the process environment is passed too. Errors print one line and give status 1, traps 134.
+///
+/// # Safety
+/// `descriptor` is a linked module descriptor; the arrays are valid as described.
+#[no_mangle]
+pub unsafe extern "C" fn wasmaot_run_command(
+    descriptor: *const std::ffi::c_void,
+    argc: c_int,
+    argv: *const *const c_char,
+    dirs: *const *const c_char,
+    envs: *const *const c_char,
+    inherit_env: c_int,
+) -> c_int {
+    use crate::command::{run_command_status, CommandConfig, Preopen};
+    let module = match module_for(descriptor as *const ModuleDescriptor) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    let mut args = Vec::new();
+    for k in 0..argc.max(0) as usize {
+        // SAFETY: argv has argc valid entries.
+        args.push(unsafe { CStr::from_ptr(*argv.add(k)) }.to_string_lossy().into_owned());
+    }
+    let mut env: Vec<(String, String)> = if inherit_env != 0 {
+        std::env::vars().collect()
+    } else {
+        Vec::new()
+    };
+    // SAFETY: NULL-terminated arrays per contract.
+    for kv in unsafe { c_strings(envs) } {
+        if let Some((k, v)) = kv.split_once('=') {
+            env.push((k.to_string(), v.to_string()));
+        }
+    }
+    // SAFETY: as above.
+    let dirs = unsafe { c_strings(dirs) }
+        .iter()
+        .map(|d| match d.strip_prefix("ro:") {
+            Some(rest) => Preopen::parse(rest, true),
+            None => Preopen::parse(d.strip_prefix("rw:").unwrap_or(d), false),
+        })
+        .collect();
+    run_command_status(&module, &CommandConfig { args, env, dirs })
+}

@@ -5,6 +5,7 @@
 //! [`Instance::get_func`] → [`Func::call`], with traps reported as [`Error::Trap`].
 
 pub mod capi;
+pub mod command;
 pub mod error;
 pub mod func;
 pub mod global;

@@ -1,8 +1,152 @@
-//! `wasmaot build` (being written).
+//! `wasmaot build IN -o EXE`: compiles a WASI command and links it with the system `cc` and
+//! `libwasmaot_runtime.a` into a standalone executable. Capabilities are fixed at build time
+//! (`--dir`, `--ro-dir`, `--env`, `--inherit-env`); by default the program gets its
+//! arguments and stdio only: no directories and no environment.
 
+use super::{compile::parse_bounds, compile_file, default_name, write_output};
+use anyhow::{bail, Context};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use wasmaot::BoundsChecks;
+
+/// Arguments of `build`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Input module (.wasm or .wat), a WASI command.
+    input: PathBuf,
+    /// Output executable.
+    #[arg(short = 'o', long = "output")]
+    output: PathBuf,
+    /// Grant a directory read-write: HOST[::GUEST].
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    dirs: Vec<String>,
+    /// Grant a directory read-only: HOST[::GUEST].
+    #[arg(long = "ro-dir", value_name = "HOST[::GUEST]")]
+    ro_dirs: Vec<String>,
+    /// Set an environment variable for the program.
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    envs: Vec<String>,
+    /// Pass the whole process environment to the program at run time.
+    #[arg(long = "inherit-env")]
+    inherit_env: bool,
+    /// Bounds checks for 32-bit memories: `guard` or `explicit`.
+    #[arg(long = "bounds-checks", default_value = "guard", value_parser = parse_bounds)]
+    bounds_checks: BoundsChecks,
+    /// Optimisation level.
+    #[arg(short = 'O', default_value = "2", value_parser = clap::value_parser!(u8).range(0..=2))]
+    opt_level: u8,
+}
 
-pub fn run(_a: Args) -> anyhow::Result<i32> {
-    anyhow::bail!("unsupported: `build` is not available yet")
+/// Native libraries a Rust static library needs when linked by `cc`.
+pub const NATIVE_LIBS: &[&str] = &["-lpthread", "-ldl", "-lm", "-lrt", "-lutil"];
+
+/// Finds `libwasmaot_runtime.a`: `$WASMAOT_RUNTIME_LIB`, or next to this executable.
+pub fn runtime_lib() -> anyhow::Result<PathBuf> {
+    if let Ok(p) = std::env::var("WASMAOT_RUNTIME_LIB") {
+        return Ok(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().context("locating the wasmaot executable")?;
+    let dir = exe.parent().unwrap_or(Path::new("."));
+    for cand in [dir.join("libwasmaot_runtime.a"), dir.join("../libwasmaot_runtime.a")] {
+        if cand.exists() {
+            return Ok(cand);
+        }
+    }
+    bail!(
+        "libwasmaot_runtime.a not found next to {} (build it with `cargo build --release`, or set WASMAOT_RUNTIME_LIB)",
+        exe.display()
+    )
+}
+
+fn c_string(s: &str) -> String {
+    let mut o = String::from("\"");
+    for b in s.bytes() {
+        match b {
+            b'"' | b'\\' => {
+                o.push('\\');
+                o.push(b as char);
+            }
+            0x20..=0x7e => o.push(b as char),
+            _ => o.push_str(&format!("\\{b:03o}")),
+        }
+    }
+    o.push('"');
+    o
+}
+
+/// The C `main` of a built executable.
+fn main_source(name: &str, dirs: &[String], envs: &[String], inherit_env: bool) -> String {
+    let list = |v: &[String]| {
+        v.iter()
+            .map(|s| format!("{}, ", c_string(s)))
+            .collect::<String>()
+    };
+    format!(
+        "#include <stdint.h>\n\
+         extern const uint8_t {name}_wasmaot_module[];\n\
+         int wasmaot_run_command(const void *, int, char **, const char *const *, const char *const *, int);\n\
+         static const char *const dirs[] = {{{}0}};\n\
+         static const char *const envs[] = {{{}0}};\n\
+         int main(int argc, char **argv) {{\n  \
+           return wasmaot_run_command({name}_wasmaot_module, argc, argv, dirs, envs, {});\n}}\n",
+        list(dirs),
+        list(envs),
+        i32::from(inherit_env)
+    )
+}
+
+/// Links objects and C sources with the runtime into an executable at `output` (atomically).
+pub fn link(sources: &[PathBuf], output: &Path, work: &Path) -> anyhow::Result<()> {
+    let lib = runtime_lib()?;
+    let tmp_exe = work.join("a.out");
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let out = Command::new(&cc)
+        .args(sources)
+        .arg(&lib)
+        .args(NATIVE_LIBS)
+        .arg("-o")
+        .arg(&tmp_exe)
+        .output()
+        .with_context(|| format!("running `{cc}`"))?;
+    if !out.status.success() {
+        let msg = String::from_utf8_lossy(&out.stderr);
+        let first = msg
+            .lines()
+            .find(|l| l.contains("error"))
+            .unwrap_or_else(|| msg.lines().next().unwrap_or("failed"));
+        bail!("link failed: {first}");
+    }
+    let bytes = std::fs::read(&tmp_exe)?;
+    write_output(output, &bytes)?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(output, std::fs::Permissions::from_mode(0o755))?;
+    Ok(())
+}
+
+pub fn run(a: Args) -> anyhow::Result<i32> {
+    let name = default_name(&a.input);
+    let opts = wasmaot::CompileOptions {
+        name: name.clone(),
+        bounds_checks: a.bounds_checks,
+        opt_level: a.opt_level,
+        ..Default::default()
+    };
+    let out = compile_file(&a.input, &opts)?;
+    if !out.info.exports.iter().any(|e| e.name == "_start") {
+        bail!("{}: not a WASI command (no `_start` export)", a.input.display());
+    }
+    let work = tempfile::tempdir().context("creating a temporary directory")?;
+    let obj = work.path().join(format!("{name}.o"));
+    std::fs::write(&obj, &out.object)?;
+    let mut dirs: Vec<String> = a.dirs.iter().map(|d| format!("rw:{d}")).collect();
+    dirs.extend(a.ro_dirs.iter().map(|d| format!("ro:{d}")));
+    for kv in &a.envs {
+        if !kv.contains('=') {
+            bail!("--env expects KEY=VALUE, got `{kv}`");
+        }
+    }
+    let main_c = work.path().join("main.c");
+    std::fs::write(&main_c, main_source(&name, &dirs, &a.envs, a.inherit_env))?;
+    link(&[main_c, obj], &a.output, work.path())?;
+    Ok(0)
 }

@@ -3,6 +3,7 @@
 
 mod build;
 mod compile;
+mod demo;
 mod inspect;
 mod run;
 mod wast;
@@ -20,6 +21,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Compile, link and run the bundled example (seed 004's `sum`) as a C program.
+    Demo(demo::Args),
     /// Compile a .wasm or .wat module into a relocatable native object.
     Compile(compile::Args),
     /// Compile a WASI command and link it into a standalone executable.
@@ -51,6 +54,7 @@ pub fn main() -> i32 {
         }
     };
     let result = match cli.command {
+        Command::Demo(a) => demo::run(a),
         Command::Compile(a) => compile::run(a),
         Command::Build(a) => build::run(a),
         Command::Run(a) => run::run(a),

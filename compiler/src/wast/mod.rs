@@ -41,7 +41,7 @@ pub fn features_for(dir: &str) -> WasmFeatures {
     let w2 = WasmFeatures::WASM2;
     match dir.trim_start_matches("proposals/") {
         "wasm-v1" | "wasm-v2" => w2,
-        "memory64" => w2 | WasmFeatures::MEMORY64 | WasmFeatures::MULTI_MEMORY,
+        "memory64" => w2 | WasmFeatures::MEMORY64,
         "multi-memory" => w2 | WasmFeatures::MULTI_MEMORY,
         "extended-const" => w2 | WasmFeatures::EXTENDED_CONST,
         "tail-call" => w2 | WasmFeatures::TAIL_CALL,
@@ -91,7 +91,9 @@ struct Runner {
 /// Runs the text of a `.wast` script.
 pub fn run_script(text: &str, features: WasmFeatures) -> Report {
     let mut report = Report::default();
-    let buf = match ParseBuffer::new(text) {
+    let mut lexer = wast::lexer::Lexer::new(text);
+    lexer.allow_confusing_unicode(true);
+    let buf = match ParseBuffer::new_with_lexer(lexer) {
         Ok(b) => b,
         Err(e) => {
             report.failed += 1;
