@@ -41,3 +41,36 @@ pub fn trap_of(r: Result<Vec<Val>, Error>) -> String {
         other => panic!("expected a trap, got {other:?}"),
     }
 }
+
+/// The `wasmaot` binary under test.
+pub fn wasmaot_bin() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_BIN_EXE_wasmaot"))
+}
+
+/// The runtime static library built with the binary under test: the newest
+/// `libwasmaot_runtime*.a` in the binary's directory or its `deps/` (cargo builds the
+/// staticlib whenever it builds the runtime crate).
+pub fn runtime_lib() -> std::path::PathBuf {
+    let dir = wasmaot_bin().parent().unwrap().to_path_buf();
+    let mut best: Option<(std::time::SystemTime, std::path::PathBuf)> = None;
+    for d in [dir.clone(), dir.join("deps")] {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with("libwasmaot_runtime") && name.ends_with(".a") {
+                let t = e.metadata().and_then(|m| m.modified()).unwrap();
+                if best.as_ref().is_none_or(|(bt, _)| t > *bt) {
+                    best = Some((t, e.path()));
+                }
+            }
+        }
+    }
+    best.expect("libwasmaot_runtime.a is built with the wasmaot package")
+        .1
+}
+
+/// A `wasmaot` command that finds the runtime library.
+pub fn wasmaot() -> std::process::Command {
+    let mut c = std::process::Command::new(wasmaot_bin());
+    c.env("WASMAOT_RUNTIME_LIB", runtime_lib());
+    c
+}

@@ -47,7 +47,10 @@ pub fn runtime_lib() -> anyhow::Result<PathBuf> {
     }
     let exe = std::env::current_exe().context("locating the wasmaot executable")?;
     let dir = exe.parent().unwrap_or(Path::new("."));
-    for cand in [dir.join("libwasmaot_runtime.a"), dir.join("../libwasmaot_runtime.a")] {
+    for cand in [
+        dir.join("libwasmaot_runtime.a"),
+        dir.join("../libwasmaot_runtime.a"),
+    ] {
         if cand.exists() {
             return Ok(cand);
         }
@@ -133,7 +136,10 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     };
     let out = compile_file(&a.input, &opts)?;
     if !out.info.exports.iter().any(|e| e.name == "_start") {
-        bail!("{}: not a WASI command (no `_start` export)", a.input.display());
+        bail!(
+            "{}: not a WASI command (no `_start` export)",
+            a.input.display()
+        );
     }
     let work = tempfile::tempdir().context("creating a temporary directory")?;
     let obj = work.path().join(format!("{name}.o"));

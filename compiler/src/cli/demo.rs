@@ -32,10 +32,17 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     std::fs::write(dir.join("sum.h"), wasmaot::header::generate(&out.info))?;
     let main_c = dir.join("main.c");
     std::fs::write(&main_c, SUM_MAIN)?;
-    println!("compiled examples/sum/sum.wat -> {} ({} bytes)", obj.display(), out.object.len());
+    println!(
+        "compiled examples/sum/sum.wat -> {} ({} bytes)",
+        obj.display(),
+        out.object.len()
+    );
     let exe = dir.join("sum");
     link(&[main_c, obj], &exe, &dir)?;
-    println!("linked {} with cc and libwasmaot_runtime.a; running it:", exe.display());
+    println!(
+        "linked {} with cc and libwasmaot_runtime.a; running it:",
+        exe.display()
+    );
     let status = Command::new(&exe).status().context("running the demo")?;
     if !status.success() {
         bail!("the demo program failed ({status})");

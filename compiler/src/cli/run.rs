@@ -51,21 +51,34 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "g" | "gb" | "gib" => 1 << 30,
         _ => return Err(format!("invalid size unit in `{s}`")),
     };
-    n.checked_mul(mult).ok_or_else(|| format!("size `{s}` too large"))
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("size `{s}` too large"))
 }
 
 fn parse_arg(ty: ValType, s: &str) -> anyhow::Result<Val> {
     Ok(match ty {
         ValType::I32 => Val::I32(match s.parse::<i32>() {
             Ok(v) => v,
-            Err(_) => s.parse::<u32>().with_context(|| format!("`{s}` is not an i32"))? as i32,
+            Err(_) => s
+                .parse::<u32>()
+                .with_context(|| format!("`{s}` is not an i32"))? as i32,
         }),
         ValType::I64 => Val::I64(match s.parse::<i64>() {
             Ok(v) => v,
-            Err(_) => s.parse::<u64>().with_context(|| format!("`{s}` is not an i64"))? as i64,
+            Err(_) => s
+                .parse::<u64>()
+                .with_context(|| format!("`{s}` is not an i64"))? as i64,
         }),
-        ValType::F32 => Val::F32(s.parse::<f32>().with_context(|| format!("`{s}` is not an f32"))?.to_bits()),
-        ValType::F64 => Val::F64(s.parse::<f64>().with_context(|| format!("`{s}` is not an f64"))?.to_bits()),
+        ValType::F32 => Val::F32(
+            s.parse::<f32>()
+                .with_context(|| format!("`{s}` is not an f32"))?
+                .to_bits(),
+        ),
+        ValType::F64 => Val::F64(
+            s.parse::<f64>()
+                .with_context(|| format!("`{s}` is not an f64"))?
+                .to_bits(),
+        ),
         other => bail!("unsupported: passing {other:?} arguments on the command line"),
     })
 }
@@ -110,8 +123,12 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
             .ok_or_else(|| anyhow::anyhow!("--env expects KEY=VALUE, got `{kv}`"))?;
         config.env.push((k.to_string(), v.to_string()));
     }
-    config.dirs.extend(a.dirs.iter().map(|d| Preopen::parse(d, false)));
-    config.dirs.extend(a.ro_dirs.iter().map(|d| Preopen::parse(d, true)));
+    config
+        .dirs
+        .extend(a.dirs.iter().map(|d| Preopen::parse(d, false)));
+    config
+        .dirs
+        .extend(a.ro_dirs.iter().map(|d| Preopen::parse(d, true)));
 
     let Some(func) = a.invoke else {
         return Ok(command::run_command_status(&module, &config));
@@ -122,7 +139,9 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         let ctx = config_ctx(&config)?;
         wasmaot::runtime::wasi_link::add_to_linker(&mut linker, ctx);
     }
-    let inst = linker.instantiate(&module).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let inst = linker
+        .instantiate(&module)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let f = inst
         .get_func(&func)
         .ok_or_else(|| anyhow::anyhow!("{}: no exported function `{func}`", a.input.display()))?;
@@ -169,7 +188,11 @@ fn config_ctx(
         .args(c.args.iter().cloned())
         .envs(c.env.iter().cloned());
     for d in &c.dirs {
-        let p = if d.read_only { DirPerms::READ_ONLY } else { DirPerms::READ_WRITE };
+        let p = if d.read_only {
+            DirPerms::READ_ONLY
+        } else {
+            DirPerms::READ_WRITE
+        };
         b = b.preopen_dir(d.host.clone(), d.guest.clone(), p);
     }
     Ok(std::sync::Arc::new(std::sync::Mutex::new(
