@@ -92,7 +92,7 @@ fn compile_one(
     ctx: &mut Context,
     fctx: &mut FunctionBuilderContext,
 ) -> Result<CompiledBody> {
-    translate::translate_function(
+    if let Err(e) = translate::translate_function(
         env,
         isa,
         opts,
@@ -100,7 +100,11 @@ fn compile_one(
         &env.bodies[defined],
         &mut ctx.func,
         fctx,
-    )?;
+    ) {
+        // The builder stopped half-way: start the next function from a clean context.
+        *fctx = FunctionBuilderContext::new();
+        return Err(e);
+    }
     ctx.compile(isa, &mut ControlPlane::default())
         .map_err(|e| CompileError::Codegen(format!("function {func_index}: {:?}", e.inner)))?;
     let code = ctx.compiled_code().expect("just compiled");

@@ -3,13 +3,13 @@
 
 use std::collections::HashSet;
 
-/// Mangles a Wasm name into a C identifier fragment. Names that are already C identifiers
-/// stay as they are (`add_page` → `add_page`); any other name gets a leading `_` and every byte
-/// that is not an ASCII letter or digit becomes `_XX` (two uppercase hex digits), so
-/// `my-func` → `_my_2Dfunc`. Should two names of one module still meet, compilation fails
-/// with a duplicate-symbol error rather than linking the wrong function.
+/// Mangles a Wasm name into a C identifier fragment, injectively. A C identifier that does
+/// not start with `_` stays as it is (`add_page` → `add_page`); any other name gets a leading
+/// `_` and every byte that is not an ASCII letter or digit becomes `_XX` (two uppercase hex
+/// digits): `my-func` → `_my_2Dfunc`, `_start` → `__5Fstart`, `` → `_`. Kept names never
+/// start with `_` and escaped ones always do, so two different names never meet.
 pub fn mangle(s: &str) -> String {
-    if is_c_identifier(s) {
+    if is_c_identifier(s) && !s.starts_with('_') {
         return s.to_string();
     }
     let mut out = String::with_capacity(s.len() + 1);
@@ -106,6 +106,9 @@ mod tests {
         assert_eq!(mangle("a-b"), "_a_2Db");
         assert_eq!(mangle("a_b c"), "_a_5Fb_20c");
         assert_eq!(mangle(""), "_");
+        assert_eq!(mangle("_"), "__5F");
+        assert_eq!(mangle("_start"), "__5Fstart");
+        assert_ne!(mangle("_"), mangle(""));
         assert!(is_c_identifier(&export_symbol("m", "héllo wörld")));
         assert!(is_c_identifier(&export_symbol("m", "9lives")));
     }
