@@ -328,3 +328,69 @@ fn inspect_lists_memories_like_wasm_objdump() {
     assert!(out.contains("global[0] i32 mutable=1"), "{out}");
     assert!(out.contains("table[0] type=funcref initial=2"), "{out}");
 }
+
+#[test]
+fn native_c_symbols_implement_function_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let src = d.join("host.wat");
+    std::fs::write(
+        &src,
+        r#"(module
+          (import "env" "scale" (func $scale (param i32) (result i32)))
+          (import "env" "log-pair" (func $log (param i64 f64)))
+          (memory (export "memory") 1)
+          (func (export "run") (param i32) (result i32)
+            (call $log (i64.const -5) (f64.const 0.25))
+            (i32.add (call $scale (local.get 0)) (i32.const 1))))"#,
+    )
+    .unwrap();
+    let o = run(wasmaot()
+        .arg("compile")
+        .arg(&src)
+        .args(["--name", "host", "-o"])
+        .arg(d.join("host.o"))
+        .arg("--header")
+        .arg(d.join("host.h")));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let header = std::fs::read_to_string(d.join("host.h")).unwrap();
+    assert!(
+        header.contains("int32_t host_import_env_scale(host_instance *caller, int32_t p0);"),
+        "{header}"
+    );
+    assert!(header.contains("void host_import_env__log_2Dpair(host_instance *caller, int64_t p0, double p1);"), "{header}");
+    let main = d.join("main.c");
+    std::fs::write(
+        &main,
+        r#"#include <stdio.h>
+#include "host.h"
+static host_instance *expected;
+int32_t host_import_env_scale(host_instance *caller, int32_t x) {
+  /* The caller's memory is reachable from the instance handed in. */
+  host_memory_data(caller)[0] = 42;
+  return caller == expected ? x * 10 : -1;
+}
+void host_import_env__log_2Dpair(host_instance *caller, int64_t a, double b) {
+  printf("log %lld %.2f\n", (long long)a, b);
+}
+int main(void) {
+  wasmaot_error_t *err = NULL;
+  host_instance *i = host_new(&err);
+  if (!i) { printf("error: %s\n", wasmaot_error_message(err)); return 1; }
+  expected = i;
+  int32_t r = host_run(i, 4);
+  printf("run(4) = %d, memory[0] = %d\n", r, host_memory_data(i)[0]);
+  host_delete(i);
+  return 0;
+}
+"#,
+    )
+    .unwrap();
+    let exe = d.join("host");
+    cc(&[&main, &d.join("host.o")], d, &exe);
+    let o = run(&mut Command::new(&exe));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    assert!(out.contains("log -5 0.25"), "{out}");
+    assert!(out.contains("run(4) = 41, memory[0] = 42"), "{out}");
+}

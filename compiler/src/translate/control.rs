@@ -121,8 +121,20 @@ impl Translator<'_, '_> {
             }
             Operator::Select | Operator::TypedSelect { .. } => {
                 let (a, b, c) = self.pop3();
+                // Vector operands may come from operators of different lane types.
+                let (a, b) = (self.canonical(a), self.canonical(b));
                 let v = self.b.ins().select(c, a, b);
                 self.push(v);
+            }
+            Operator::Try { .. }
+            | Operator::TryTable { .. }
+            | Operator::Throw { .. }
+            | Operator::ThrowRef
+            | Operator::Rethrow { .. }
+            | Operator::Catch { .. }
+            | Operator::CatchAll
+            | Operator::Delegate { .. } => {
+                return crate::error::unsupported("exceptions (exception handling operators)");
             }
             Operator::TypedSelectMulti { .. } => {
                 return crate::error::unsupported("select with multiple results");

@@ -520,7 +520,7 @@ impl Translator<'_, '_> {
             }
             Row::Splat(ty) => {
                 let x = self.pop();
-                let x = self.to_lane(x, ty);
+                let x = self.lane_scalar(x, ty);
                 self.b.ins().splat(ty, x)
             }
             Row::Extract(ty, lane, signed) => {
@@ -536,7 +536,7 @@ impl Translator<'_, '_> {
             Row::Replace(ty, lane) => {
                 let (v, x) = self.pop2();
                 let v = self.vec_as(v, ty);
-                let x = self.to_lane(x, ty);
+                let x = self.lane_scalar(x, ty);
                 self.b.ins().insertlane(v, x, lane)
             }
             Row::Mem(memarg, access) => return self.simd_access(&memarg, access),
@@ -588,7 +588,7 @@ impl Translator<'_, '_> {
     }
 
     /// Narrows an `i32` operand to an 8- or 16-bit lane type (other lanes pass through).
-    fn to_lane(&mut self, x: Value, ty: Type) -> Value {
+    fn lane_scalar(&mut self, x: Value, ty: Type) -> Value {
         let lane = ty.lane_type();
         if lane.is_int() && lane.bits() < 32 {
             self.b.ins().ireduce(lane, x)

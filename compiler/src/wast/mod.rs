@@ -46,7 +46,7 @@ pub fn features_for(dir: &str) -> WasmFeatures {
         "extended-const" => w2 | WasmFeatures::EXTENDED_CONST,
         "tail-call" => w2 | WasmFeatures::TAIL_CALL,
         "threads" => w2 | WasmFeatures::THREADS,
-        "exceptions" => w2 | WasmFeatures::EXCEPTIONS | WasmFeatures::LEGACY_EXCEPTIONS,
+        "exceptions" => WasmFeatures::WASM3 | WasmFeatures::LEGACY_EXCEPTIONS,
         "relaxed-simd" => w2 | WasmFeatures::RELAXED_SIMD,
         "gc" => WasmFeatures::WASM3,
         "function-references" => w2 | WasmFeatures::FUNCTION_REFERENCES | WasmFeatures::TAIL_CALL,
@@ -85,6 +85,9 @@ struct Runner {
     definitions: HashMap<String, Module>,
     /// Whether the current module failed as unsupported (its directives are unsupported too).
     current_unsupported: Option<String>,
+    /// Module ids, definition ids and registered names that stand for unsupported modules,
+    /// with the feature: directives depending on them are unsupported, not failed.
+    unsupported_names: HashMap<String, String>,
     counter: usize,
 }
 
@@ -116,6 +119,7 @@ pub fn run_script(text: &str, features: WasmFeatures) -> Report {
         named: HashMap::new(),
         definitions: HashMap::new(),
         current_unsupported: None,
+        unsupported_names: HashMap::new(),
         counter: 0,
     };
     spectest::define(&mut r.linker);
@@ -229,12 +233,24 @@ impl Runner {
                         }
                         Err(e) => {
                             self.current = None;
-                            Outcome::Fail(format!("instantiation failed: {e}"))
+                            match self.unsupported_dependency(&m) {
+                                Some(f) => {
+                                    self.current_unsupported = Some(f.clone());
+                                    if let Some(n) = name {
+                                        self.unsupported_names.insert(n, f.clone());
+                                    }
+                                    Outcome::Unsupported(f)
+                                }
+                                None => Outcome::Fail(format!("instantiation failed: {e}")),
+                            }
                         }
                     },
                     Compiled::Unsupported(f) => {
                         self.current = None;
                         self.current_unsupported = Some(f.clone());
+                        if let Some(n) = name {
+                            self.unsupported_names.insert(n, f.clone());
+                        }
                         Outcome::Unsupported(f)
                     }
                     Compiled::Invalid(m) | Compiled::Other(m) => {
@@ -252,14 +268,26 @@ impl Runner {
                         }
                         Outcome::Ok
                     }
-                    Compiled::Unsupported(f) => Outcome::Unsupported(f),
+                    Compiled::Unsupported(f) => {
+                        if let Some(n) = name {
+                            self.unsupported_names.insert(n, f.clone());
+                        }
+                        Outcome::Unsupported(f)
+                    }
                     Compiled::Invalid(m) | Compiled::Other(m) => Outcome::Fail(m),
                 }
             }
             WastDirective::ModuleInstance {
                 instance, module, ..
             } => {
-                let Some(m) = module.and_then(|m| self.definitions.get(m.name()).cloned()) else {
+                let def = module.map(|m| m.name()).unwrap_or_default();
+                let Some(m) = self.definitions.get(def).cloned() else {
+                    if let Some(f) = self.unsupported_names.get(def).cloned() {
+                        if let Some(i) = instance {
+                            self.unsupported_names.insert(i.name().to_string(), f.clone());
+                        }
+                        return Outcome::Unsupported(f);
+                    }
                     return Outcome::Fail("unknown module definition".into());
                 };
                 match self.instantiate(&m) {
@@ -275,6 +303,10 @@ impl Runner {
                     Ok(inst) => {
                         self.linker.instance(name, &inst);
                         Outcome::Ok
+                    }
+                    Err(Outcome::Unsupported(f)) => {
+                        self.unsupported_names.insert(name.to_string(), f.clone());
+                        Outcome::Unsupported(f)
                     }
                     Err(o) => o,
                 }
@@ -343,10 +375,24 @@ impl Runner {
             Some(n) => self.named.get(n).cloned(),
             None => self.current.clone(),
         };
-        found.ok_or_else(|| match &self.current_unsupported {
-            Some(f) if name.is_none() => Outcome::Unsupported(f.clone()),
-            _ => Outcome::Fail(format!("no instance {name:?}")),
+        found.ok_or_else(|| {
+            let unsupported = match name {
+                Some(n) => self.unsupported_names.get(n),
+                None => self.current_unsupported.as_ref(),
+            };
+            match unsupported {
+                Some(f) => Outcome::Unsupported(f.clone()),
+                None => Outcome::Fail(format!("no instance {name:?}")),
+            }
         })
+    }
+
+    /// The feature of an unsupported module this module imports from, if any.
+    fn unsupported_dependency(&self, m: &Module) -> Option<String> {
+        m.info()
+            .imports
+            .iter()
+            .find_map(|i| self.unsupported_names.get(&i.module).cloned())
     }
 
     fn invoke(&mut self, inv: &WastInvoke<'_>) -> Result<Vec<wasmaot_runtime::Val>, Outcome> {
