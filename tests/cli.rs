@@ -358,7 +358,12 @@ fn native_c_symbols_implement_function_imports() {
         header.contains("int32_t host_import_env_scale(host_instance *caller, int32_t p0);"),
         "{header}"
     );
-    assert!(header.contains("void host_import_env__log_2Dpair(host_instance *caller, int64_t p0, double p1);"), "{header}");
+    assert!(
+        header.contains(
+            "void host_import_env__log_2Dpair(host_instance *caller, int64_t p0, double p1);"
+        ),
+        "{header}"
+    );
     let main = d.join("main.c");
     std::fs::write(
         &main,

@@ -3,6 +3,7 @@
 //! with the `wasmaot-runtime` library; the layout contract lives in
 //! [`wasmaot_runtime::layout`] and `docs/ABI.md`.
 
+pub mod debug;
 pub mod error;
 pub mod header;
 pub mod module;
@@ -37,6 +38,17 @@ pub struct CompileOptions {
     pub threads: usize,
     /// Wasm features accepted by the validator.
     pub features: WasmFeatures,
+    /// Which CPU features the generated code may use.
+    pub cpu: Cpu,
+}
+
+/// The CPU the generated code targets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cpu {
+    /// Portable: x86-64 with SSE4.1/SSE4.2/POPCNT (x86-64-v2), plain AArch64.
+    Baseline,
+    /// Everything this machine has (like `-march=native`); only for the host target.
+    Native,
 }
 
 /// Every feature the compiler implements (anything else is rejected by validation or with
@@ -58,6 +70,7 @@ impl Default for CompileOptions {
             bounds_checks: BoundsChecks::Guard,
             threads: 0,
             features: supported_features(),
+            cpu: Cpu::Baseline,
         }
     }
 }
@@ -108,21 +121,48 @@ pub fn target_isa(opts: &CompileOptions) -> Result<OwnedTargetIsa> {
         Some(t) => target_lexicon::Triple::from_str(t).map_err(|e| terr(&e))?,
         None => target_lexicon::Triple::host(),
     };
-    let mut isa = cranelift_codegen::isa::lookup(triple.clone()).map_err(|e| terr(&e))?;
-    if triple.architecture == target_lexicon::Architecture::X86_64 {
-        // SSE4.1 makes ceil/floor/trunc/nearest single instructions (no libcalls).
-        for f in [
-            "has_sse3",
-            "has_ssse3",
-            "has_sse41",
-            "has_sse42",
-            "has_popcnt",
-        ] {
-            isa.enable(f).map_err(|e| terr(&e))?;
+    let isa = if opts.cpu == Cpu::Native {
+        if triple != target_lexicon::Triple::host() {
+            return Err(CompileError::Target(
+                "--cpu native only applies to the host target".into(),
+            ));
         }
-    }
+        cranelift_native::builder().map_err(|e| terr(&e))?
+    } else {
+        let mut isa = cranelift_codegen::isa::lookup(triple.clone()).map_err(|e| terr(&e))?;
+        if triple.architecture == target_lexicon::Architecture::X86_64 {
+            // SSE4.1 makes ceil/floor/trunc/nearest single instructions (no libcalls).
+            for f in [
+                "has_sse3",
+                "has_ssse3",
+                "has_sse41",
+                "has_sse42",
+                "has_popcnt",
+            ] {
+                isa.enable(f).map_err(|e| terr(&e))?;
+            }
+        }
+        isa
+    };
     isa.finish(settings::Flags::new(flags))
         .map_err(|e| terr(&e))
+}
+
+/// The target architecture name and the enabled CPU feature flags of an ISA, as recorded in
+/// the module info for the runtime's start-up check.
+fn cpu_requirements(isa: &dyn cranelift_codegen::isa::TargetIsa) -> (String, Vec<String>) {
+    let arch = match isa.triple().architecture {
+        target_lexicon::Architecture::X86_64 => "x86_64".to_string(),
+        target_lexicon::Architecture::Aarch64(_) => "aarch64".to_string(),
+        other => other.to_string(),
+    };
+    let features = isa
+        .isa_flags()
+        .iter()
+        .filter(|v| v.as_bool() == Some(true))
+        .filter_map(|v| v.name.strip_prefix("has_").map(str::to_string))
+        .collect();
+    (arch, features)
 }
 
 /// Compiles a `.wasm` or `.wat` module into a relocatable object.
@@ -135,8 +175,9 @@ pub fn compile(input: &[u8], opts: &CompileOptions) -> Result<CompiledModule> {
     }
     let wasm = to_binary(input)?;
     validate(&wasm, opts.features)?;
-    let env = module::ModuleEnv::parse(&wasm, &opts.name, opts.bounds_checks)?;
+    let mut env = module::ModuleEnv::parse(&wasm, &opts.name, opts.bounds_checks)?;
     let isa = target_isa(opts)?;
+    (env.info.target_arch, env.info.cpu_features) = cpu_requirements(&*isa);
     let threads = if opts.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {

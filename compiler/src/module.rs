@@ -144,6 +144,8 @@ impl<'a> ModuleEnv<'a> {
             func_traps: Vec::new(),
             bounds_checks,
             counts: VMCounts::default(),
+            target_arch: String::new(),
+            cpu_features: Vec::new(),
         };
         let mut types = Vec::new();
         let mut bodies = Vec::new();

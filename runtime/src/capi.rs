@@ -585,10 +585,17 @@ pub unsafe extern "C" fn wasmaot_run_command(
     let mut args = Vec::new();
     for k in 0..argc.max(0) as usize {
         // SAFETY: argv has argc valid entries.
-        args.push(unsafe { CStr::from_ptr(*argv.add(k)) }.to_string_lossy().into_owned());
+        args.push(
+            unsafe { CStr::from_ptr(*argv.add(k)) }
+                .to_string_lossy()
+                .into_owned(),
+        );
     }
     let mut env: Vec<(String, String)> = if inherit_env != 0 {
-        std::env::vars().collect()
+        // Variables that are not UTF-8 cannot be expressed in WASI strings: leave them out.
+        std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect()
     } else {
         Vec::new()
     };

@@ -56,7 +56,11 @@ pub struct CommandConfig {
 /// Instantiates `module` with WASI per `config` (plus any definitions already in `linker`)
 /// and runs `_start`. Returns the exit status: 0 when `_start` returns, the `proc_exit`
 /// status, or an error for traps and link failures.
-pub fn run_command(module: &Module, linker: &mut Linker, config: &CommandConfig) -> Result<i32, Error> {
+pub fn run_command(
+    module: &Module,
+    linker: &mut Linker,
+    config: &CommandConfig,
+) -> Result<i32, Error> {
     let mut b = WasiCtx::builder()
         .inherit_stdio()
         .args(config.args.iter().cloned())
@@ -89,6 +93,10 @@ pub fn run_command(module: &Module, linker: &mut Linker, config: &CommandConfig)
 /// Runs a command and turns every outcome into a process exit status, printing errors as
 /// one line on stderr (`error: wasm trap: … (in function …)`).
 pub fn run_command_status(module: &Module, config: &CommandConfig) -> i32 {
+    // Like Wasmtime (and Rust programs): a write to a closed pipe is an error the program
+    // sees, not a signal that kills it.
+    // SAFETY: setting a signal disposition to SIG_IGN has no preconditions.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     match run_command(module, &mut Linker::new(), config) {
         Ok(code) => code,
         Err(e) => {

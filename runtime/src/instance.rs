@@ -3,11 +3,12 @@
 use crate::error::{Error, Trap};
 use crate::func::Func;
 use crate::global::Global;
+use crate::layout::BoundsChecks;
 use crate::layout::{
     ConstOp, ExportKind, ExternType, TrapKind, VMFuncRef, ValRaw, VMCTX_BUILTINS, VMCTX_HANDLE,
     VMCTX_INSTANCE,
 };
-use crate::memory::Memory;
+use crate::memory::{Memory, MemoryLayout};
 use crate::module::Module;
 use crate::table::Table;
 use crate::{libcalls, Extern};
@@ -382,8 +383,14 @@ pub(crate) fn instantiate(module: &Module, imports: Vec<Resolved>) -> Result<Ins
             _ => return Err(Error::Instantiation("import kind mismatch".into())),
         }
     }
+    // Defined memories get the layout the module's code was compiled for: explicit bounds
+    // checks need no guard region, so their 32-bit memories reserve only their maximum.
+    let mem_layout = match info.bounds_checks {
+        BoundsChecks::Guard => MemoryLayout::Guarded,
+        BoundsChecks::Explicit => MemoryLayout::Compact,
+    };
     for ty in &info.memories[info.num_imported_memories as usize..] {
-        let mem = Memory::new(*ty)?;
+        let mem = Memory::with_layout(*ty, mem_layout)?;
         // SAFETY: pointer-sized field of the vmctx.
         unsafe { *(w(off.memory(memories.len() as u32)) as *mut usize) = mem.vmdef() as usize };
         memories.push(mem);

@@ -589,12 +589,20 @@ pub struct DataSegment {
     pub bytes: Vec<u8>,
 }
 
-/// How 32-bit memories are bounds-checked by this object.
+/// How 32-bit memories are bounds-checked by this object, and therefore what it needs from
+/// the runtime's memories (see `crate::memory::MemoryLayout`). Memory64 accesses are checked
+/// the same way in both modes (`index > length` when `offset + size` fits in the 4 GiB guard
+/// that every memory64 reservation has, else an overflow-checked `index + offset + size`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BoundsChecks {
-    /// No checks: the runtime must reserve 4 GiB plus a 4 GiB guard per 32-bit memory.
+    /// No checks: every access is `base + zext(index) + offset`, and the runtime must reserve
+    /// 4 GiB plus a 4 GiB guard per 32-bit memory (`MemoryLayout::Guarded`). The module's
+    /// defined memories get that layout, and importing a memory without it is a link error.
     Guard,
-    /// Explicit checks against the current length: small reservations are fine.
+    /// Every 32-bit access traps unless `index + offset + size <= length` (computed in 64
+    /// bits, so it cannot wrap), and never relies on a guard region: the module's defined
+    /// 32-bit memories reserve only their maximum (`MemoryLayout::Compact`), and it may
+    /// import memories of either layout.
     Explicit,
 }
 
@@ -649,6 +657,11 @@ pub struct ModuleInfo {
     pub bounds_checks: BoundsChecks,
     /// Layout counts (the runtime recomputes offsets from these).
     pub counts: VMCounts,
+    /// Target architecture (`x86_64`, `aarch64`) and the CPU features the code was compiled to
+    /// use (Cranelift flag names without `has_`, e.g. `sse41`, `avx2`); checked at load time.
+    pub target_arch: String,
+    /// See `target_arch`.
+    pub cpu_features: Vec<String>,
 }
 
 impl ModuleInfo {

@@ -6,6 +6,7 @@
 
 pub mod capi;
 pub mod command;
+pub mod cpu;
 pub mod error;
 pub mod func;
 pub mod global;

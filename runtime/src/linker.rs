@@ -3,7 +3,8 @@
 
 use crate::error::Error;
 use crate::instance::{self, Instance, Resolved};
-use crate::layout::{ExternType, Import};
+use crate::layout::{BoundsChecks, ExternType, Import};
+use crate::memory::MemoryLayout;
 use crate::module::Module;
 use crate::Extern;
 use std::collections::HashMap;
@@ -127,6 +128,17 @@ pub fn check_import(module: &Module, imp: &Import, ext: &Extern) -> Result<(), S
             }
             if want.shared != have.shared {
                 return Err("shared flag mismatch".into());
+            }
+            if !want.memory64
+                && module.info().bounds_checks == BoundsChecks::Guard
+                && m.layout() != MemoryLayout::Guarded
+            {
+                return Err(
+                    "the memory has no guard region (it was made for code compiled \
+                     with --bounds-checks explicit), but this module was compiled with \
+                     --bounds-checks guard and needs a 4 GiB reservation plus guard"
+                        .into(),
+                );
             }
             limits_ok(want.initial, want.maximum, have.initial, declared_max)
         }

@@ -3,23 +3,55 @@
 //!
 //! Every memory reserves its whole address range up front and only changes page protections
 //! when it grows, so its base address never moves: compiled code and other instances keep
-//! raw pointers to it (through [`VMMemoryDef`]), and 32-bit guard-mode code relies on the
-//! 8 GiB inaccessible region after the base.
+//! raw pointers to it (through [`VMMemoryDef`]). How much is reserved is the memory's
+//! [`MemoryLayout`]: a [`MemoryLayout::Guarded`] 32-bit memory reserves its 4 GiB index space
+//! plus a 4 GiB guard, which lets guard-mode code access it with no bounds check at all; a
+//! [`MemoryLayout::Compact`] one reserves only its maximum and may be used only by code
+//! compiled with explicit bounds checks.
+//!
+//! Released reservations go to a small bounded pool (see [`Limits::pool_capacity`]) instead of
+//! being unmapped, so that instantiating and dropping modules does not pay for `mmap`,
+//! `mprotect` and `munmap` every time. A pooled reservation holds no memory (its pages are
+//! discarded with `MADV_DONTNEED`, so they read as zero when reused) but keeps its address
+//! space; [`trim_pool`] or lowering the capacity unmaps it.
 
 use crate::layout::{MemoryType, VMMemoryDef, WASM_PAGE_SIZE};
 use crate::mmap::{Mmap, Prot};
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::VecDeque;
+use std::mem::ManuallyDrop;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Largest number of pages of a 32-bit memory.
 pub const MAX_PAGES_32: u64 = 1 << 16;
 /// Largest number of pages of a 64-bit memory.
 pub const MAX_PAGES_64: u64 = 1 << 48;
-/// Inaccessible bytes after every reservation.
+/// Inaccessible bytes after every guarded reservation.
 pub const GUARD_SIZE: u64 = 4 << 30;
-/// Reservation of every 32-bit memory: the whole 4 GiB index space plus the guard.
+/// Reservation of every guarded 32-bit memory: the whole 4 GiB index space plus the guard.
 pub const RESERVATION_32: u64 = (4 << 30) + GUARD_SIZE;
+
+/// How a memory's address space is laid out, which decides which compiled code may use it.
+///
+/// The module says what it needs in [`crate::layout::ModuleInfo::bounds_checks`]: the
+/// memories a module defines get the layout its code was compiled for, and a
+/// [`MemoryLayout::Compact`] memory cannot be imported by a module compiled with
+/// `--bounds-checks guard` (a link error). Memory64 memories are always guarded (their code
+/// compares the index against the length and lets the guard catch `offset + size`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MemoryLayout {
+    /// The reservation covers the whole index space (32-bit: 4 GiB; memory64: up to
+    /// [`Limits::memory64_reservation`]) followed by a [`GUARD_SIZE`] inaccessible region, so
+    /// any `base + index + offset` of a 32-bit access is either valid or faults. Usable by
+    /// every module; what [`Memory::new`] creates.
+    Guarded,
+    /// 32-bit only: the reservation is just the maximum size (the declared maximum, else
+    /// [`Limits::compact_reservation`]) with no guard. Only code with explicit bounds checks
+    /// (`--bounds-checks explicit`, which compares `index + offset + size` against the length)
+    /// may use it. Costs far less address space, so many more memories fit in a process.
+    Compact,
+}
 
 /// Memory could not be created or grown.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -48,7 +80,9 @@ pub enum MemoryError {
     },
 }
 
-/// Embedder-set limits on memory use (see [`set_limits`]).
+/// Embedder-set limits on memory use (see [`set_limits`]). This is the one place every
+/// memory limit lives; [`Memory::max_pages`] combines them with the declared maximum and the
+/// index width (65536 pages for 32-bit memories, 2^48 for memory64).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Largest size of any one memory created after the call, in pages.
@@ -57,9 +91,22 @@ pub struct Limits {
     pub max_pages_total: u64,
     /// Largest reservation (excluding the guard) of a 64-bit memory, in bytes.
     pub memory64_reservation: u64,
+    /// Reservation in bytes of a [`MemoryLayout::Compact`] memory declared without a
+    /// maximum: such a memory can never grow beyond it. The default is the whole 4 GiB
+    /// 32-bit index space, so explicit-bounds-check code grows exactly as far as guard-mode
+    /// code (it only saves the 4 GiB guard); lower it to fit more such memories in a process.
+    pub compact_reservation: u64,
+    /// How many released reservations are kept for reuse instead of being unmapped
+    /// (0 disables the pool). Each pooled entry holds no memory, only address space (8 GiB
+    /// for a guarded 32-bit memory).
+    pub pool_capacity: usize,
     /// Largest number of elements of any table.
     pub max_table_elements: u64,
 }
+
+/// Default [`Limits::pool_capacity`]: 32 entries, at most 256 GiB of the 128 TiB address
+/// space for guarded 32-bit reservations.
+pub const DEFAULT_POOL_CAPACITY: usize = 32;
 
 impl Default for Limits {
     fn default() -> Limits {
@@ -67,6 +114,8 @@ impl Default for Limits {
             max_pages_per_memory: u64::MAX,
             max_pages_total: u64::MAX,
             memory64_reservation: 16 << 30,
+            compact_reservation: 4 << 30,
+            pool_capacity: DEFAULT_POOL_CAPACITY,
             max_table_elements: 10_000_000,
         }
     }
@@ -75,15 +124,21 @@ impl Default for Limits {
 static PER_MEMORY: AtomicU64 = AtomicU64::new(u64::MAX);
 static TOTAL: AtomicU64 = AtomicU64::new(u64::MAX);
 static RESERVATION_64: AtomicU64 = AtomicU64::new(16 << 30);
+static RESERVATION_COMPACT: AtomicU64 = AtomicU64::new(4 << 30);
+static POOL_CAPACITY: AtomicUsize = AtomicUsize::new(DEFAULT_POOL_CAPACITY);
 static TABLE_ELEMENTS: AtomicU64 = AtomicU64::new(10_000_000);
 static PAGES_IN_USE: AtomicU64 = AtomicU64::new(0);
 
-/// Sets the process-wide limits (e.g. from `wasmaot run --max-memory`).
+/// Sets the process-wide limits (e.g. from `wasmaot run --max-memory`). A smaller
+/// [`Limits::pool_capacity`] unmaps the pooled reservations beyond it at once.
 pub fn set_limits(l: Limits) {
     PER_MEMORY.store(l.max_pages_per_memory, Ordering::Relaxed);
     TOTAL.store(l.max_pages_total, Ordering::Relaxed);
     RESERVATION_64.store(l.memory64_reservation, Ordering::Relaxed);
+    RESERVATION_COMPACT.store(l.compact_reservation, Ordering::Relaxed);
+    POOL_CAPACITY.store(l.pool_capacity, Ordering::Relaxed);
     TABLE_ELEMENTS.store(l.max_table_elements, Ordering::Relaxed);
+    pool::trim_to(l.pool_capacity);
 }
 
 /// The limits in force.
@@ -92,6 +147,8 @@ pub fn limits() -> Limits {
         max_pages_per_memory: PER_MEMORY.load(Ordering::Relaxed),
         max_pages_total: TOTAL.load(Ordering::Relaxed),
         memory64_reservation: RESERVATION_64.load(Ordering::Relaxed),
+        compact_reservation: RESERVATION_COMPACT.load(Ordering::Relaxed),
+        pool_capacity: POOL_CAPACITY.load(Ordering::Relaxed),
         max_table_elements: TABLE_ELEMENTS.load(Ordering::Relaxed),
     }
 }
@@ -99,6 +156,17 @@ pub fn limits() -> Limits {
 /// Pages held by all live memories together.
 pub fn pages_in_use() -> u64 {
     PAGES_IN_USE.load(Ordering::Relaxed)
+}
+
+/// Number of released reservations currently kept for reuse.
+pub fn pooled_reservations() -> usize {
+    pool::len()
+}
+
+/// Unmaps every pooled reservation (e.g. before measuring the process's mappings, or when
+/// address space is needed elsewhere). Live memories are unaffected.
+pub fn trim_pool() {
+    pool::trim_to(0);
 }
 
 /// Takes `pages` from the process budget; `false` (and no change) when it would overflow.
@@ -113,6 +181,82 @@ fn charge_pages(pages: u64) -> bool {
 
 fn release_pages(pages: u64) {
     PAGES_IN_USE.fetch_sub(pages, Ordering::AcqRel);
+}
+
+/// Recycled reservations. Invariant of every entry: bytes `[0, accessible)` are read-write
+/// and discarded (zero, not resident); everything after is `PROT_NONE` and untouched since it
+/// was last discarded. So a reused reservation is indistinguishable from a fresh one once
+/// the protection boundary is moved to the new initial size.
+mod pool {
+    use super::*;
+
+    pub(super) struct Entry {
+        pub(super) mmap: Mmap,
+        pub(super) accessible: usize,
+    }
+
+    static POOL: Mutex<VecDeque<Entry>> = Mutex::new(VecDeque::new());
+
+    fn lock() -> std::sync::MutexGuard<'static, VecDeque<Entry>> {
+        POOL.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(super) fn len() -> usize {
+        lock().len()
+    }
+
+    /// A pooled reservation of exactly `len` bytes (most recently released first).
+    pub(super) fn take(len: usize) -> Option<Entry> {
+        let mut p = lock();
+        let i = p.iter().rposition(|e| e.mmap.len() == len)?;
+        p.remove(i)
+    }
+
+    /// Returns a reservation whose first `accessible` bytes are read-write; unmaps it when
+    /// the pool is disabled or it cannot be reset, and evicts the oldest entry when full.
+    pub(super) fn put(mmap: Mmap, accessible: usize) {
+        let cap = POOL_CAPACITY.load(Ordering::Relaxed);
+        if cap == 0 || mmap.discard(0, accessible).is_err() {
+            return; // `mmap` drops: unmapped.
+        }
+        let evicted = {
+            let mut p = lock();
+            p.push_back(Entry { mmap, accessible });
+            let n = p.len().saturating_sub(cap);
+            p.drain(..n).collect::<Vec<_>>()
+        };
+        drop(evicted); // munmap outside the lock
+    }
+
+    pub(super) fn trim_to(cap: usize) {
+        let evicted = {
+            let mut p = lock();
+            let n = p.len().saturating_sub(cap);
+            p.drain(..n).collect::<Vec<_>>()
+        };
+        drop(evicted);
+    }
+}
+
+/// A reservation of `len` bytes whose first `initial` bytes are read-write (zero) and the
+/// rest inaccessible: from the pool when one of that size is there, else freshly mapped.
+fn acquire(len: usize, initial: usize) -> std::io::Result<Mmap> {
+    let len = crate::mmap::round_up_to_page(len.max(1));
+    if let Some(e) = pool::take(len) {
+        let moved = if e.accessible > initial {
+            e.mmap.protect(initial, e.accessible - initial, Prot::None)
+        } else {
+            e.mmap
+                .protect(e.accessible, initial - e.accessible, Prot::ReadWrite)
+        };
+        if moved.is_ok() {
+            return Ok(e.mmap);
+        }
+        // Could not reset it: unmap it (drop) and start afresh.
+    }
+    let m = Mmap::reserve(len)?;
+    m.protect(0, initial, Prot::ReadWrite)?;
+    Ok(m)
 }
 
 /// Checks a memory type's limits the way `new WebAssembly.Memory` does.
@@ -141,11 +285,37 @@ pub fn validate_type(ty: &MemoryType) -> Result<(), MemoryError> {
     }
 }
 
+/// Reservation size in bytes and the number of pages it can hold, for a memory of type `ty`
+/// with layout `layout` under limits `l`.
+fn plan(ty: &MemoryType, layout: MemoryLayout, l: &Limits) -> (u64, u64) {
+    let page = WASM_PAGE_SIZE;
+    if ty.memory64 {
+        let want = ty.maximum.unwrap_or(MAX_PAGES_64).saturating_mul(page);
+        let cap = want.min(l.memory64_reservation) / page * page;
+        return (cap + GUARD_SIZE, cap / page);
+    }
+    match layout {
+        MemoryLayout::Guarded => (RESERVATION_32, MAX_PAGES_32),
+        MemoryLayout::Compact => {
+            let pages = ty
+                .maximum
+                .unwrap_or(l.compact_reservation / page)
+                .min(MAX_PAGES_32)
+                .min(l.max_pages_per_memory)
+                // A reservation smaller than the initial size fails below with a clear error.
+                .max(ty.initial.min(MAX_PAGES_32));
+            (pages * page, pages)
+        }
+    }
+}
+
 struct MemoryInner {
     /// Read by compiled code; `length` is only written under `grow_lock`, atomically.
     def: UnsafeCell<VMMemoryDef>,
-    mmap: Mmap,
+    /// Taken out in `drop` to go back to the pool.
+    mmap: ManuallyDrop<Mmap>,
     ty: MemoryType,
+    layout: MemoryLayout,
     /// Hard limit in pages: type maximum, index width, reservation and per-memory budget.
     max_pages: u64,
     grow_lock: Mutex<()>,
@@ -159,7 +329,11 @@ unsafe impl Sync for MemoryInner {}
 
 impl Drop for MemoryInner {
     fn drop(&mut self) {
-        release_pages(self.length() / WASM_PAGE_SIZE);
+        let len = self.length();
+        release_pages(len / WASM_PAGE_SIZE);
+        // SAFETY: `mmap` is never used again after this (we are being dropped).
+        let mmap = unsafe { ManuallyDrop::take(&mut self.mmap) };
+        pool::put(mmap, len as usize);
     }
 }
 
@@ -174,7 +348,26 @@ impl MemoryInner {
     }
 }
 
-/// A linear memory, shared by reference between the embedder and instances.
+/// A linear memory, shared by reference between the embedder and instances: the equivalent
+/// of a `WebAssembly.Memory`. Cloning gives another handle to the same bytes.
+///
+/// | JS                                          | here                                   |
+/// | ------------------------------------------- | -------------------------------------- |
+/// | `new WebAssembly.Memory({initial, maximum, shared})` | [`Memory::new`] (errors: [`MemoryError`]) |
+/// | `memory.grow(n)` (old size, or `RangeError`) | [`Memory::grow`] / [`Memory::grow_or_minus_one`] |
+/// | `memory.buffer.byteLength`                  | [`Memory::size_bytes`]                 |
+/// | `memory.buffer` (a view of the bytes)       | [`Memory::data_ptr`], [`Memory::read`], [`Memory::write`] |
+///
+/// **The base pointer survives growth.** Unlike a JS `ArrayBuffer`, which `grow` may replace
+/// with a bigger copy (detaching every view of the old one), a `Memory` never moves:
+/// [`Memory::data_ptr`] returns the same address for the memory's whole life, and pointers
+/// into it stay valid after any `grow` (only the valid length increases). That is because the
+/// whole address range the memory can ever use is reserved when it is created and growing
+/// only makes more of it accessible (`mprotect`). It has to be so: compiled code, every
+/// instance importing the memory, other threads (shared memories) and the embedder all hold
+/// the raw base address, and none of them could be told to reload it in the middle of an
+/// access. As a bonus growth costs the same at any size (no copy) and a refused grow changes
+/// nothing. The price is that the maximum is fixed at creation by the reservation.
 #[derive(Clone)]
 pub struct Memory(Arc<MemoryInner>);
 
@@ -182,32 +375,37 @@ impl std::fmt::Debug for Memory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Memory")
             .field("ty", &self.0.ty)
+            .field("layout", &self.0.layout)
             .field("pages", &self.size_pages())
             .finish()
     }
 }
 
 impl Memory {
-    /// Creates a memory of `ty.initial` pages, refusing invalid limits and sizes beyond the
-    /// limits in force.
+    /// Creates a [`MemoryLayout::Guarded`] memory of `ty.initial` pages (zero-filled),
+    /// refusing invalid limits ([`MemoryError::Range`], e.g. maximum below initial), a shared
+    /// memory without maximum ([`MemoryError::SharedWithoutMaximum`]) and sizes beyond the
+    /// limits in force or that the system cannot reserve ([`MemoryError::Allocation`]).
     pub fn new(ty: MemoryType) -> Result<Memory, MemoryError> {
+        Memory::with_layout(ty, MemoryLayout::Guarded)
+    }
+
+    /// Like [`Memory::new`] with a chosen layout ([`MemoryLayout::Compact`] only changes
+    /// 32-bit memories; memory64 memories are always guarded).
+    pub fn with_layout(ty: MemoryType, layout: MemoryLayout) -> Result<Memory, MemoryError> {
         validate_type(&ty)?;
+        let layout = if ty.memory64 {
+            MemoryLayout::Guarded
+        } else {
+            layout
+        };
         let l = limits();
         let index_max = if ty.memory64 {
             MAX_PAGES_64
         } else {
             MAX_PAGES_32
         };
-        let (reservation, reservable_pages) = if ty.memory64 {
-            let want = ty
-                .maximum
-                .unwrap_or(index_max)
-                .saturating_mul(WASM_PAGE_SIZE);
-            let cap = want.min(l.memory64_reservation) / WASM_PAGE_SIZE * WASM_PAGE_SIZE;
-            (cap + GUARD_SIZE, cap / WASM_PAGE_SIZE)
-        } else {
-            (RESERVATION_32, MAX_PAGES_32)
-        };
+        let (reservation, reservable_pages) = plan(&ty, layout, &l);
         let max_pages = ty
             .maximum
             .unwrap_or(index_max)
@@ -227,11 +425,7 @@ impl Memory {
             )));
         }
         let initial_bytes = ty.initial * WASM_PAGE_SIZE;
-        let mmap = Mmap::reserve(reservation as usize).and_then(|m| {
-            m.protect(0, initial_bytes as usize, Prot::ReadWrite)
-                .map(|_| m)
-        });
-        let mmap = match mmap {
+        let mmap = match acquire(reservation as usize, initial_bytes as usize) {
             Ok(m) => m,
             Err(e) => {
                 release_pages(ty.initial);
@@ -244,19 +438,26 @@ impl Memory {
         };
         Ok(Memory(Arc::new(MemoryInner {
             def: UnsafeCell::new(def),
-            mmap,
+            mmap: ManuallyDrop::new(mmap),
             ty,
+            layout,
             max_pages,
             grow_lock: Mutex::new(()),
         })))
     }
 
-    /// Grows by `delta` pages and returns the old size in pages. A refused request changes
-    /// nothing and makes no system call.
+    /// Grows by `delta` pages and returns the old size in pages, like `memory.grow`.
+    ///
+    /// Growth happens in place (one `mprotect` of the new pages, whatever the current size)
+    /// and is serialized per memory, so concurrent growers of a shared memory each get a
+    /// distinct old size; threads reading the memory meanwhile are unaffected (the new length
+    /// is published only once the pages are accessible). A refused request (beyond
+    /// [`Memory::max_pages`] or the process budget) returns [`MemoryError::GrowFailed`],
+    /// changes nothing and, when the maximum is the reason, makes no system call and takes no
+    /// lock.
     pub fn grow(&self, delta: u64) -> Result<u64, MemoryError> {
         let inner = &*self.0;
         let current = inner.length() / WASM_PAGE_SIZE;
-        let refused = MemoryError::GrowFailed { current, delta };
         if delta == 0 {
             return Ok(current);
         }
@@ -265,7 +466,7 @@ impl Memory {
             .checked_add(delta)
             .is_none_or(|n| n > inner.max_pages)
         {
-            return Err(refused);
+            return Err(MemoryError::GrowFailed { current, delta });
         }
         let _guard = inner.grow_lock.lock().unwrap_or_else(|e| e.into_inner());
         let current = inner.length() / WASM_PAGE_SIZE;
@@ -303,7 +504,7 @@ impl Memory {
         self.0.length() / WASM_PAGE_SIZE
     }
 
-    /// Current size in bytes.
+    /// Current size in bytes (`buffer.byteLength`).
     pub fn size_bytes(&self) -> u64 {
         self.0.length()
     }
@@ -321,12 +522,23 @@ impl Memory {
         }
     }
 
+    /// How the memory's address space is laid out (which modules may import it).
+    pub fn layout(&self) -> MemoryLayout {
+        self.0.layout
+    }
+
+    /// Bytes of address space reserved for the memory (including any guard region).
+    pub fn reserved_bytes(&self) -> u64 {
+        self.0.mmap.len() as u64
+    }
+
     /// Largest size this memory may ever reach, in pages.
     pub fn max_pages(&self) -> u64 {
         self.0.max_pages
     }
 
-    /// Start of the memory; stays valid and unchanged for the memory's whole life.
+    /// Start of the memory; stays valid and unchanged for the memory's whole life, across
+    /// every `grow` (see the type's documentation).
     pub fn data_ptr(&self) -> *mut u8 {
         self.0.mmap.as_ptr()
     }

@@ -114,6 +114,28 @@ impl Mmap {
         }
         Ok(())
     }
+
+    /// Gives the pages of `[start, start + len)` (page aligned, inside the mapping) back to the
+    /// kernel: their contents become zero (`MADV_DONTNEED` on a private anonymous mapping
+    /// guarantees zero-fill on the next touch) and they stop counting as resident. The
+    /// protection is unchanged.
+    pub fn discard(&self, start: usize, len: usize) -> io::Result<()> {
+        if len == 0 {
+            return Ok(());
+        }
+        assert!(start.is_multiple_of(host_page_size()) && len.is_multiple_of(host_page_size()));
+        assert!(
+            start <= self.len && len <= self.len - start,
+            "range outside mapping"
+        );
+        // SAFETY: the range lies inside our own private anonymous mapping (asserted above);
+        // dropping its pages only affects memory this value owns.
+        let r = unsafe { libc::madvise(self.as_ptr().add(start).cast(), len, libc::MADV_DONTNEED) };
+        if r != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
 }
 
 impl Drop for Mmap {

@@ -93,6 +93,7 @@ impl Module {
         // SAFETY: `info`/`info_len` describe the serialized info blob in the object.
         let blob = unsafe { std::slice::from_raw_parts(d.info, d.info_len as usize) };
         let info = ModuleInfo::decode(blob).map_err(|e| bad(&format!("bad module info: {e}")))?;
+        crate::cpu::check(&info.target_arch, &info.cpu_features).map_err(Error::Load)?;
         let ndef = info.funcs.len() - info.num_imported_funcs as usize;
         if d.num_defined_funcs as usize != ndef
             || info.func_sizes.len() != ndef

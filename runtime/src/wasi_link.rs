@@ -64,7 +64,10 @@ pub fn default_hook(linker: &mut Linker, _module: &Module) -> Result<(), Error> 
     let ctx = WasiCtx::builder()
         .inherit_stdio()
         .args(std::env::args())
-        .envs(std::env::vars())
+        .envs(
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+        )
         .build()
         .map_err(|e| Error::Instantiation(format!("WASI: {e}")))?;
     add_to_linker(linker, Arc::new(Mutex::new(ctx)));

@@ -2,7 +2,7 @@
 //! limits and live in their own test binary).
 
 use wasmaot_runtime::layout::MemoryType;
-use wasmaot_runtime::memory::MemoryError;
+use wasmaot_runtime::memory::{MemoryError, MemoryLayout};
 use wasmaot_runtime::Memory;
 
 fn ty(initial: u64, maximum: Option<u64>) -> MemoryType {
@@ -161,4 +161,52 @@ fn shared_memory_grows_concurrently() {
     let total: usize = hs.into_iter().map(|h| h.join().unwrap()).sum();
     assert_eq!(total, 1000);
     assert_eq!(m.size_pages(), 1000);
+}
+
+#[test]
+fn compact_layout_reserves_only_the_maximum() {
+    let m = Memory::with_layout(ty(1, Some(3)), MemoryLayout::Compact).unwrap();
+    assert_eq!(m.layout(), MemoryLayout::Compact);
+    assert_eq!(m.reserved_bytes(), 3 * 65536);
+    assert_eq!(m.max_pages(), 3);
+    let base = m.data_ptr();
+    assert_eq!(m.grow(2).unwrap(), 1);
+    assert!(m.grow(1).is_err());
+    assert_eq!(m.data_ptr(), base);
+    assert!(m.write(3 * 65536 - 1, &[1]));
+    assert!(!m.write(3 * 65536, &[1]));
+    // The default guarded layout reserves the index space plus the guard.
+    let g = Memory::new(ty(1, Some(3))).unwrap();
+    assert_eq!(g.layout(), MemoryLayout::Guarded);
+    assert_eq!(g.reserved_bytes(), 8 << 30);
+    // Memory64 memories are always guarded.
+    let m64 = Memory::with_layout(
+        MemoryType {
+            memory64: true,
+            ..ty(1, Some(2))
+        },
+        MemoryLayout::Compact,
+    )
+    .unwrap();
+    assert_eq!(m64.layout(), MemoryLayout::Guarded);
+    assert_eq!(m64.reserved_bytes(), 2 * 65536 + (4 << 30));
+}
+
+#[test]
+fn recycled_reservations_are_zero_and_inaccessible_past_the_length() {
+    for _ in 0..20 {
+        let m = Memory::new(ty(1, None)).unwrap();
+        m.grow(3).unwrap();
+        assert!(m.write(0, &[7; 16]));
+        assert!(m.write(4 * 65536 - 16, &[7; 16]));
+        drop(m);
+        let m = Memory::new(ty(2, None)).unwrap();
+        let mut b = [1u8; 16];
+        assert!(m.read(0, &mut b));
+        assert_eq!(b, [0; 16]);
+        assert!(!m.read(2 * 65536, &mut b));
+        m.grow(2).unwrap();
+        assert!(m.read(4 * 65536 - 16, &mut b));
+        assert_eq!(b, [0; 16]);
+    }
 }

@@ -2,7 +2,7 @@
 //! this process runs concurrently with limit changes or mapping counts.
 
 use wasmaot_runtime::layout::MemoryType;
-use wasmaot_runtime::memory::{self, Limits, MemoryError};
+use wasmaot_runtime::memory::{self, Limits, MemoryError, MemoryLayout};
 use wasmaot_runtime::Memory;
 
 fn ty(initial: u64, maximum: Option<u64>) -> MemoryType {
@@ -72,4 +72,41 @@ fn budgets_and_cleanup() {
         "VmSize grew from {before} kB to {after} kB"
     );
     assert_eq!(memory::pages_in_use(), 0);
+
+    // The reservation pool is bounded by `pool_capacity` and can be emptied.
+    memory::set_limits(Limits {
+        pool_capacity: 2,
+        ..Limits::default()
+    });
+    let ms: Vec<Memory> = (0..5).map(|_| Memory::new(ty(1, None)).unwrap()).collect();
+    drop(ms);
+    assert_eq!(memory::pooled_reservations(), 2);
+    let vm_pooled = vm_size_kb();
+    memory::trim_pool();
+    assert_eq!(memory::pooled_reservations(), 0);
+    assert!(vm_size_kb() + 2 * 8 * 1024 * 1024 <= vm_pooled + 1024);
+    memory::set_limits(Limits {
+        pool_capacity: 0,
+        ..Limits::default()
+    });
+    drop(Memory::new(ty(1, None)).unwrap());
+    assert_eq!(memory::pooled_reservations(), 0);
+
+    // A compact memory without a maximum reserves `compact_reservation`, and the
+    // per-memory budget caps it too.
+    memory::set_limits(Limits {
+        compact_reservation: 4 * 65536,
+        ..Limits::default()
+    });
+    let c = Memory::with_layout(ty(1, None), MemoryLayout::Compact).unwrap();
+    assert_eq!((c.max_pages(), c.reserved_bytes()), (4, 4 * 65536));
+    assert_eq!(c.grow(3).unwrap(), 1);
+    assert!(c.grow(1).is_err());
+    memory::set_limits(Limits {
+        max_pages_per_memory: 2,
+        ..Limits::default()
+    });
+    let c = Memory::with_layout(ty(1, Some(100)), MemoryLayout::Compact).unwrap();
+    assert_eq!((c.max_pages(), c.reserved_bytes()), (2, 2 * 65536));
+    memory::set_limits(Limits::default());
 }

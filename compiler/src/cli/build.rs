@@ -29,6 +29,9 @@ pub struct Args {
     /// Pass the whole process environment to the program at run time.
     #[arg(long = "inherit-env")]
     inherit_env: bool,
+    /// CPU features the code may use: `baseline` (portable x86-64-v2) or `native` (this machine).
+    #[arg(long, default_value = "baseline", value_parser = super::compile::parse_cpu)]
+    cpu: wasmaot::Cpu,
     /// Bounds checks for 32-bit memories: `guard` or `explicit`.
     #[arg(long = "bounds-checks", default_value = "guard", value_parser = parse_bounds)]
     bounds_checks: BoundsChecks,
@@ -131,6 +134,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let opts = wasmaot::CompileOptions {
         name: name.clone(),
         bounds_checks: a.bounds_checks,
+        cpu: a.cpu,
         opt_level: a.opt_level,
         ..Default::default()
     };

@@ -24,12 +24,24 @@ pub struct Args {
     /// Optimisation level.
     #[arg(short = 'O', default_value = "2", value_parser = clap::value_parser!(u8).range(0..=2))]
     opt_level: u8,
+    /// CPU features the code may use: `baseline` (portable x86-64-v2) or `native` (this machine).
+    #[arg(long, default_value = "baseline", value_parser = super::compile::parse_cpu)]
+    cpu: wasmaot::Cpu,
     /// Bounds checks for 32-bit memories: `guard` (none; 8 GiB reservation) or `explicit`.
     #[arg(long = "bounds-checks", default_value = "guard", value_parser = parse_bounds)]
     bounds_checks: BoundsChecks,
     /// Compilation threads (0 = all cores).
     #[arg(short = 'j', long = "threads", default_value = "0")]
     threads: usize,
+}
+
+/// Parses `--cpu`.
+pub fn parse_cpu(s: &str) -> Result<wasmaot::Cpu, String> {
+    match s {
+        "baseline" => Ok(wasmaot::Cpu::Baseline),
+        "native" => Ok(wasmaot::Cpu::Native),
+        _ => Err(format!("expected `baseline` or `native`, got `{s}`")),
+    }
 }
 
 /// Parses `--bounds-checks`.
@@ -47,6 +59,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         target: a.target,
         opt_level: a.opt_level,
         bounds_checks: a.bounds_checks,
+        cpu: a.cpu,
         threads: a.threads,
         ..Default::default()
     };

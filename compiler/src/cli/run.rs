@@ -30,6 +30,9 @@ pub struct Args {
     /// Cap on all linear memory together, e.g. `512MiB`, `4GiB`, `65536` (bytes).
     #[arg(long = "max-memory", value_parser = parse_size)]
     max_memory: Option<u64>,
+    /// CPU features the code may use: `baseline` (portable x86-64-v2) or `native` (this machine).
+    #[arg(long, default_value = "native", value_parser = super::compile::parse_cpu)]
+    cpu: wasmaot::Cpu,
     /// Bounds checks for 32-bit memories: `guard` or `explicit`.
     #[arg(long = "bounds-checks", default_value = "guard", value_parser = parse_bounds)]
     bounds_checks: BoundsChecks,
@@ -106,6 +109,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let opts = wasmaot::CompileOptions {
         name: name.clone(),
         bounds_checks: a.bounds_checks,
+        cpu: a.cpu,
         ..Default::default()
     };
     let out = compile_file(&a.input, &opts)?;

@@ -3,7 +3,7 @@
 
 use super::{Regions, Translator};
 use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, TrapCode, Value};
-use wasmaot_runtime::layout::{memdef, TrapKind};
+use wasmaot_runtime::layout::{memdef, TrapKind, WASM_PAGE_SIZE};
 
 /// Cranelift trap code for a trap kind (round-trips through [`trap_kind`]).
 pub fn trap_code(kind: TrapKind) -> TrapCode {
@@ -71,23 +71,37 @@ impl Translator<'_, '_> {
             .load(types::I64, readonly_flags(), def, memdef::BASE as i32)
     }
 
-    /// Current length in bytes of memory `mem`.
+    /// Current length in bytes of memory `mem`: a constant when it cannot change, else the
+    /// value cached at entry and after calls (see `memory.rs`), else a fresh load.
     pub(super) fn memory_length(&mut self, mem: u32) -> Value {
-        let def = self.load_vmctx_ptr(self.env.offsets.memory(mem));
-        let flags = if self.memory_is_fixed(mem) {
-            readonly_flags()
-        } else {
-            vmctx_flags(self.regions)
-        };
-        self.b
-            .ins()
-            .load(types::I64, flags, def, memdef::LENGTH as i32)
+        if let Some(len) = self.fixed_memory_length(mem) {
+            return self.b.ins().iconst(types::I64, len as i64);
+        }
+        if let Some(var) = self.mem_len.get(mem as usize).copied().flatten() {
+            return self.b.use_var(var);
+        }
+        self.load_memory_length(mem)
     }
 
-    /// A memory whose length can never change (`max == min`, not shared).
-    pub(super) fn memory_is_fixed(&self, mem: u32) -> bool {
+    /// Loads memory `mem`'s current length from its definition. The load may not move across
+    /// calls (they may grow the memory) but is ordered only against other vmctx-region
+    /// accesses, not against heap stores.
+    pub(super) fn load_memory_length(&mut self, mem: u32) -> Value {
+        let def = self.load_vmctx_ptr(self.env.offsets.memory(mem));
+        self.b.ins().load(
+            types::I64,
+            vmctx_flags(self.regions),
+            def,
+            memdef::LENGTH as i32,
+        )
+    }
+
+    /// The length in bytes of a memory that can never change size (`max == min`, not
+    /// shared). An imported one is just as fixed: import matching requires the provided
+    /// memory's current size to be at least `min` and its maximum at most `max == min`.
+    pub(super) fn fixed_memory_length(&self, mem: u32) -> Option<u64> {
         let m = &self.env.info.memories[mem as usize];
-        !m.shared && m.maximum == Some(m.initial)
+        (!m.shared && m.maximum == Some(m.initial)).then(|| m.initial * WASM_PAGE_SIZE)
     }
 
     /// Whether memory `mem` uses 64-bit indices.

@@ -1,17 +1,28 @@
 //! Linear memory: loads, stores and the `memory.*` / `data.drop` operators.
 //!
-//! Addressing (see `docs/ABI.md`): a 32-bit memory in guard mode is `base + zext(index) +
-//! offset` with no compare at all — the 4 GiB reservation plus 4 GiB guard makes every such
-//! address either valid or a fault at a registered trap site. Memory64 (and 32-bit memories
-//! compiled with `--bounds-checks explicit`) compare the index against the current length:
-//! when `offset + size` fits in the guard one unsigned compare `index > length` suffices;
-//! otherwise `index + offset + size` is computed with an overflow trap and compared.
+//! Addressing (see `wasmaot_runtime::layout::BoundsChecks`):
+//!
+//! - a 32-bit memory in guard mode is `base + zext(index) + offset` with no compare at all —
+//!   the 4 GiB reservation plus 4 GiB guard makes every such address either valid or a fault
+//!   at a registered trap site ("out of bounds memory access");
+//! - a 32-bit memory compiled with `--bounds-checks explicit` traps unless
+//!   `zext(index) + offset + size <= length` (one add and one compare; the sum cannot wrap in
+//!   64 bits), so it needs no guard region and its reservation can be just its maximum;
+//! - memory64 traps unless `index <= length` when `offset + size` fits in the 4 GiB guard that
+//!   every memory64 reservation has (one compare, the guard catches the rest), otherwise
+//!   `index + offset + size` is computed with an overflow trap (no wrap-around near 2^64)
+//!   and compared.
+//!
+//! The length a check compares against is a constant when the memory cannot change size
+//! (`max == min`, not shared). Otherwise it is loaded once at function entry and again only
+//! after calls (which may grow it) into a variable, so loops without calls compare against a
+//! value held in a register instead of reloading it (Cranelift does not hoist such loads).
 
 use super::{env, Translator};
 use crate::error::{unsupported, Result};
 use cranelift_codegen::ir::{condcodes::IntCC, types, InstBuilder, Type, Value};
 use wasmaot_runtime::layout::{BoundsChecks, BuiltinIndex, TrapKind};
-use wasmparser::{MemArg, Operator};
+use wasmparser::{FunctionBody, MemArg, Operator};
 
 /// Bytes after every memory's reservation that are guaranteed to fault.
 pub const GUARD_BYTES: u64 = 4 << 30;
@@ -87,6 +98,7 @@ impl Translator<'_, '_> {
                 let delta = self.index_to_i64(delta);
                 let m = self.b.ins().iconst(types::I32, i64::from(mem));
                 let old = self.call_builtin(BuiltinIndex::memory_grow, &[m, delta]);
+                self.reload_memory_lengths();
                 let v = self.from_i64_index(mem, old);
                 self.push(v);
             }
@@ -164,7 +176,13 @@ impl Translator<'_, '_> {
         self.b.ins().trapnz(status, env::trap_code(kind));
     }
 
-    /// Computes the address of an access of `size` bytes; returns (address, static offset).
+    /// Whether accesses to memory `mem` compare against its length.
+    pub(super) fn memory_checked(&self, mem: u32) -> bool {
+        self.memory64(mem) || self.opts.bounds_checks == BoundsChecks::Explicit
+    }
+
+    /// Computes the address of an access of `size` bytes, trapping first when the memory's
+    /// checking mode requires it (see the module docs); returns (address, static offset).
     pub(super) fn heap_addr(&mut self, memarg: &MemArg, index: Value, size: u32) -> (Value, i32) {
         let mem = match memarg.target {
             wasmparser::MemArgTarget::Memory(m) => m,
@@ -172,35 +190,55 @@ impl Translator<'_, '_> {
         };
         let offset = memarg.offset;
         let idx = self.index_to_i64(index);
-        let checked = self.memory64(mem) || self.opts.bounds_checks == BoundsChecks::Explicit;
-        if checked {
-            let end = u128::from(offset) + u128::from(size);
+        // Bytes past `index` the access reaches.
+        let end = u128::from(offset) + u128::from(size);
+        let oob = env::trap_code(TrapKind::MemoryOutOfBounds);
+        if self.memory64(mem) {
+            let fixed = self.fixed_memory_length(mem);
             if end > u128::from(u64::MAX) {
                 // No index can make this access valid.
-                self.b
-                    .ins()
-                    .trap(env::trap_code(TrapKind::MemoryOutOfBounds));
-                let next = self.b.create_block();
-                self.b.switch_to_block(next);
-                self.b.seal_block(next);
+                self.trap_and_continue(TrapKind::MemoryOutOfBounds);
             } else if end as u64 <= GUARD_BYTES {
-                let len = self.memory_length(mem);
-                let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, idx, len);
-                self.b
-                    .ins()
-                    .trapnz(oob, env::trap_code(TrapKind::MemoryOutOfBounds));
+                // index <= length; the guard after the reservation catches offset + size.
+                let out = match fixed {
+                    Some(len) => {
+                        self.b
+                            .ins()
+                            .icmp_imm_u(IntCC::UnsignedGreaterThan, idx, len as i64)
+                    }
+                    None => {
+                        let len = self.memory_length(mem);
+                        self.b.ins().icmp(IntCC::UnsignedGreaterThan, idx, len)
+                    }
+                };
+                self.b.ins().trapnz(out, oob);
             } else {
-                let len = self.memory_length(mem);
                 let end = self.b.ins().iconst(types::I64, end as i64);
-                let last = self.b.ins().uadd_overflow_trap(
-                    idx,
-                    end,
-                    env::trap_code(TrapKind::MemoryOutOfBounds),
-                );
-                let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, last, len);
-                self.b
-                    .ins()
-                    .trapnz(oob, env::trap_code(TrapKind::MemoryOutOfBounds));
+                let last = self.b.ins().uadd_overflow_trap(idx, end, oob);
+                let len = self.memory_length(mem);
+                let out = self.b.ins().icmp(IntCC::UnsignedGreaterThan, last, len);
+                self.b.ins().trapnz(out, oob);
+            }
+        } else if self.opts.bounds_checks == BoundsChecks::Explicit {
+            // Full check, independent of any guard region: `idx < 2^32` and `end < 2^33`, so
+            // `idx + end` cannot wrap.
+            let end = end as u64;
+            match self.fixed_memory_length(mem) {
+                Some(len) if end > len => self.trap_and_continue(TrapKind::MemoryOutOfBounds),
+                Some(len) => {
+                    let out = self.b.ins().icmp_imm_u(
+                        IntCC::UnsignedGreaterThan,
+                        idx,
+                        (len - end) as i64,
+                    );
+                    self.b.ins().trapnz(out, oob);
+                }
+                None => {
+                    let last = self.b.ins().iadd_imm_s(idx, end as i64);
+                    let len = self.memory_length(mem);
+                    let out = self.b.ins().icmp(IntCC::UnsignedGreaterThan, last, len);
+                    self.b.ins().trapnz(out, oob);
+                }
             }
         }
         let base = self.memory_base(mem);
@@ -209,6 +247,51 @@ impl Translator<'_, '_> {
             (addr, offset as i32)
         } else {
             (self.b.ins().iadd_imm_s(addr, offset as i64), 0)
+        }
+    }
+
+    /// Emits an unconditional trap and continues in a fresh (unreachable) block, so the
+    /// caller can keep emitting the access.
+    fn trap_and_continue(&mut self, kind: TrapKind) {
+        self.b.ins().trap(env::trap_code(kind));
+        let next = self.b.create_block();
+        self.b.switch_to_block(next);
+        self.b.seal_block(next);
+    }
+
+    /// Declares the cached length of every memory `body` accesses with bounds checks and
+    /// loads it at function entry (call before translating the body, in the entry block).
+    pub(super) fn init_memory_lengths(&mut self, body: &FunctionBody<'_>) -> Result<()> {
+        let n = self.env.info.memories.len();
+        let mut used = vec![false; n];
+        let mut ops = body.get_operators_reader()?;
+        while !ops.eof() {
+            if let Some(m) = accessed_memory(&ops.read()?) {
+                used[m as usize] = true;
+            }
+        }
+        self.mem_len = vec![None; n];
+        for (m, used) in used.into_iter().enumerate() {
+            let m = m as u32;
+            let shared = self.env.info.memories[m as usize].shared;
+            if used && self.memory_checked(m) && !shared && self.fixed_memory_length(m).is_none() {
+                let var = self.b.declare_var(types::I64);
+                let len = self.load_memory_length(m);
+                self.b.def_var(var, len);
+                self.mem_len[m as usize] = Some(var);
+            }
+        }
+        Ok(())
+    }
+
+    /// Reloads every cached length: after anything that may grow a memory (calls to Wasm or
+    /// host functions, `memory.grow`).
+    pub(super) fn reload_memory_lengths(&mut self) {
+        for m in 0..self.mem_len.len() {
+            if let Some(var) = self.mem_len[m] {
+                let len = self.load_memory_length(m as u32);
+                self.b.def_var(var, len);
+            }
         }
     }
 
@@ -248,5 +331,42 @@ impl Translator<'_, '_> {
                 _ => ins.istore32(flags, value, addr, off),
             };
         }
+    }
+}
+
+/// The memory an operator reads the length of or accesses through a `memarg`, if any (used to
+/// decide which lengths to cache; missing one only costs speed).
+fn accessed_memory(op: &Operator<'_>) -> Option<u32> {
+    use Operator as O;
+    let memarg = match *op {
+        O::MemorySize { mem } => return Some(mem),
+        O::V128Load8x8S { memarg }
+        | O::V128Load8x8U { memarg }
+        | O::V128Load16x4S { memarg }
+        | O::V128Load16x4U { memarg }
+        | O::V128Load32x2S { memarg }
+        | O::V128Load32x2U { memarg }
+        | O::V128Load8Splat { memarg }
+        | O::V128Load16Splat { memarg }
+        | O::V128Load32Splat { memarg }
+        | O::V128Load64Splat { memarg }
+        | O::V128Load32Zero { memarg }
+        | O::V128Load64Zero { memarg }
+        | O::V128Load8Lane { memarg, .. }
+        | O::V128Load16Lane { memarg, .. }
+        | O::V128Load32Lane { memarg, .. }
+        | O::V128Load64Lane { memarg, .. }
+        | O::V128Store8Lane { memarg, .. }
+        | O::V128Store16Lane { memarg, .. }
+        | O::V128Store32Lane { memarg, .. }
+        | O::V128Store64Lane { memarg, .. } => memarg,
+        _ => match (load_kind(op), store_kind(op)) {
+            (Some((_, memarg)), _) | (_, Some((_, memarg))) => memarg,
+            _ => return None,
+        },
+    };
+    match memarg.target {
+        wasmparser::MemArgTarget::Memory(m) => Some(m),
+        wasmparser::MemArgTarget::Array(_) => None,
     }
 }

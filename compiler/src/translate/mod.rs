@@ -127,6 +127,8 @@ pub(crate) struct Translator<'m, 'b> {
     builtins: HashMap<u32, ir::SigRef>,
     regions: Regions,
     results: Vec<Type>,
+    /// Cached length of each memory accessed with bounds checks (see `memory.rs`).
+    mem_len: Vec<Option<Variable>>,
 }
 
 /// Builds the IR of defined function `func_index` into `func`.
@@ -219,7 +221,9 @@ pub fn translate_function(
             table,
         },
         results,
+        mem_len: Vec::new(),
     };
+    t.init_memory_lengths(body)?;
     let mut ops = body.get_operators_reader()?;
     while !ops.eof() {
         let pos = ops.original_position();
@@ -321,6 +325,18 @@ impl<'m, 'b> Translator<'m, 'b> {
     fn op(&mut self, op: &Operator<'_>) -> Result<()> {
         if !self.reachable {
             return self.op_unreachable(op);
+        }
+        if matches!(
+            op,
+            Operator::Call { .. } | Operator::CallIndirect { .. } | Operator::CallRef { .. }
+        ) {
+            if self.control_op(op)? {
+                // The callee may have grown a memory.
+                if self.reachable {
+                    self.reload_memory_lengths();
+                }
+                return Ok(());
+            }
         }
         if self.control_op(op)?
             || self.variable_op(op)?

@@ -284,7 +284,8 @@ impl Runner {
                 let Some(m) = self.definitions.get(def).cloned() else {
                     if let Some(f) = self.unsupported_names.get(def).cloned() {
                         if let Some(i) = instance {
-                            self.unsupported_names.insert(i.name().to_string(), f.clone());
+                            self.unsupported_names
+                                .insert(i.name().to_string(), f.clone());
                         }
                         return Outcome::Unsupported(f);
                     }

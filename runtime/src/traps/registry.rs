@@ -219,6 +219,8 @@ mod tests {
             ],
             bounds_checks: BoundsChecks::Guard,
             counts: VMCounts::default(),
+            target_arch: String::new(),
+            cpu_features: Vec::new(),
         })
     }
 

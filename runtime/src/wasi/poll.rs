@@ -19,8 +19,6 @@ use super::WasiCtx;
 const SUB_SIZE: u32 = 48;
 /// Size of one `event`.
 const EVENT_SIZE: u32 = 32;
-/// `eventrwflags::fd_readwrite_hangup`.
-const HANGUP: u16 = 1;
 
 /// What one subscription waits for.
 enum Wait {
@@ -125,17 +123,8 @@ fn collect(subs: &[Sub], timeout: Option<u64>) -> WResult<Vec<[u8; 32]>> {
         if ready {
             let (nbytes, flags) = match s.wait {
                 Wait::Clock(_) => (0, 0),
-                Wait::Host(..) => {
-                    let k = hosts.iter().position(|&h| h == i).unwrap_or(0);
-                    (
-                        1,
-                        if fds[k].revents & libc::POLLHUP != 0 {
-                            HANGUP
-                        } else {
-                            0
-                        },
-                    )
-                }
+                // Wasmtime reports a ready host descriptor as one byte, never as hung up.
+                Wait::Host(..) => (1, 0),
                 Wait::Ready => (1, 0),
             };
             out.push(event(s.userdata, 0, s.ty, nbytes, flags));

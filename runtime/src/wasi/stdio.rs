@@ -82,7 +82,11 @@ impl Output {
     /// Writes `data`, returning how much was accepted.
     pub fn write(&self, data: &[u8]) -> Result<usize, Errno> {
         match self {
-            Output::Inherit(fd) => sys::write_raw(*fd, data).map_err(Errno::from),
+            // A vanished reader is EIO for the program, as Wasmtime reports it.
+            Output::Inherit(fd) => sys::write_raw(*fd, data).map_err(|e| match Errno::from(e) {
+                Errno::Pipe => Errno::Io,
+                other => other,
+            }),
             Output::Capture(p) => {
                 p.push(data);
                 Ok(data.len())

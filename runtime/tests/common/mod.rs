@@ -129,6 +129,8 @@ pub fn fake_info(name: &str) -> ModuleInfo {
         func_traps,
         bounds_checks: BoundsChecks::Guard,
         counts,
+        target_arch: std::env::consts::ARCH.to_string(),
+        cpu_features: Vec::new(),
     }
 }
 
