@@ -254,7 +254,16 @@ fn acquire(len: usize, initial: usize) -> std::io::Result<Mmap> {
         }
         // Could not reset it: unmap it (drop) and start afresh.
     }
-    let m = Mmap::reserve(len)?;
+    let m = match Mmap::reserve(len) {
+        Ok(m) => m,
+        Err(_) if pool::len() > 0 => {
+            // Out of address space (e.g. `ulimit -v`): pooled reservations of other sizes
+            // may be what is in the way.
+            pool::trim_to(0);
+            Mmap::reserve(len)?
+        }
+        Err(e) => return Err(e),
+    };
     m.protect(0, initial, Prot::ReadWrite)?;
     Ok(m)
 }

@@ -8,7 +8,7 @@ use cranelift_codegen::ir::{
     UserExternalName, Value,
 };
 use cranelift_codegen::isa::CallConv;
-use wasmaot_runtime::layout::{funcref, tabledef, TrapKind};
+use wasmaot_runtime::layout::{funcref, TrapKind};
 use wasmparser::Operator;
 
 impl Translator<'_, '_> {
@@ -334,29 +334,7 @@ impl Translator<'_, '_> {
 
     /// Loads the funcref at `index` of `table`, trapping on out-of-bounds and null.
     pub(super) fn table_funcref_checked(&mut self, table: u32, index: Value) -> Value {
-        let tdef = self.load_vmctx_ptr(self.env.offsets.table(table));
-        let len = self.b.ins().load(
-            types::I64,
-            env::vmctx_flags(self.regions),
-            tdef,
-            tabledef::LENGTH as i32,
-        );
-        let idx = self.index_to_i64(index);
-        let oob = self
-            .b
-            .ins()
-            .icmp(IntCC::UnsignedGreaterThanOrEqual, idx, len);
-        self.b
-            .ins()
-            .trapnz(oob, env::trap_code(TrapKind::UndefinedElement));
-        let base = self.b.ins().load(
-            types::I64,
-            env::vmctx_flags(self.regions),
-            tdef,
-            tabledef::BASE as i32,
-        );
-        let off = self.b.ins().ishl_imm_u(idx, 3);
-        let addr = self.b.ins().iadd(base, off);
+        let addr = self.table_elem_addr(table, index, TrapKind::UndefinedElement);
         let p = self
             .b
             .ins()

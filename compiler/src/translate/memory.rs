@@ -6,8 +6,10 @@
 //!   the 4 GiB reservation plus 4 GiB guard makes every such address either valid or a fault
 //!   at a registered trap site ("out of bounds memory access");
 //! - a 32-bit memory compiled with `--bounds-checks explicit` traps unless
-//!   `zext(index) + offset + size <= length` (one add and one compare; the sum cannot wrap in
-//!   64 bits), so it needs no guard region and its reservation can be just its maximum;
+//!   `zext(index) + offset + size <= length`, computed as `index < length + 1 - (offset +
+//!   size)` (saturating; nothing can wrap in 64 bits) so that the bound is loop-invariant:
+//!   one compare per access, and no guard region is needed, so the reservation can be just
+//!   the maximum;
 //! - memory64 traps unless `index <= length` when `offset + size` fits in the 4 GiB guard that
 //!   every memory64 reservation has (one compare, the guard catches the rest), otherwise
 //!   `index + offset + size` is computed with an overflow trap (no wrap-around near 2^64)
@@ -234,9 +236,24 @@ impl Translator<'_, '_> {
                     self.b.ins().trapnz(out, oob);
                 }
                 None => {
-                    let last = self.b.ins().iadd_imm_s(idx, end as i64);
+                    // idx + end > len  ⟺  idx >= len + 1 - end, where the bound saturates at
+                    // 0 when end > len + 1 (then every index traps). The bound depends only on
+                    // the length, so Cranelift shares it between accesses of the same size and
+                    // offset and hoists it out of call-free loops: one compare per access.
                     let len = self.memory_length(mem);
-                    let out = self.b.ins().icmp(IntCC::UnsignedGreaterThan, last, len);
+                    let len1 = self.b.ins().iadd_imm_u(len, 1);
+                    let room = self.b.ins().icmp_imm_u(
+                        IntCC::UnsignedGreaterThanOrEqual,
+                        len1,
+                        end as i64,
+                    );
+                    let diff = self.b.ins().iadd_imm_s(len1, (end as i64).wrapping_neg());
+                    let zero = self.b.ins().iconst(types::I64, 0);
+                    let bound = self.b.ins().select(room, diff, zero);
+                    let out = self
+                        .b
+                        .ins()
+                        .icmp(IntCC::UnsignedGreaterThanOrEqual, idx, bound);
                     self.b.ins().trapnz(out, oob);
                 }
             }

@@ -326,20 +326,18 @@ impl<'m, 'b> Translator<'m, 'b> {
         if !self.reachable {
             return self.op_unreachable(op);
         }
-        if matches!(
-            op,
-            Operator::Call { .. } | Operator::CallIndirect { .. } | Operator::CallRef { .. }
-        ) {
-            if self.control_op(op)? {
+        if self.control_op(op)? {
+            let call = matches!(
+                op,
+                Operator::Call { .. } | Operator::CallIndirect { .. } | Operator::CallRef { .. }
+            );
+            if call && self.reachable {
                 // The callee may have grown a memory.
-                if self.reachable {
-                    self.reload_memory_lengths();
-                }
-                return Ok(());
+                self.reload_memory_lengths();
             }
+            return Ok(());
         }
-        if self.control_op(op)?
-            || self.variable_op(op)?
+        if self.variable_op(op)?
             || self.numeric_op(op)?
             || self.memory_op(op)?
             || self.table_op(op)?

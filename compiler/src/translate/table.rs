@@ -28,7 +28,7 @@ impl Translator<'_, '_> {
             }
             Operator::TableGet { table } => {
                 let index = self.pop();
-                let addr = self.table_elem_addr(table, index);
+                let addr = self.table_elem_addr(table, index, TrapKind::TableOutOfBounds);
                 let v = self
                     .b
                     .ins()
@@ -37,7 +37,7 @@ impl Translator<'_, '_> {
             }
             Operator::TableSet { table } => {
                 let (index, value) = self.pop2();
-                let addr = self.table_elem_addr(table, index);
+                let addr = self.table_elem_addr(table, index, TrapKind::TableOutOfBounds);
                 self.b
                     .ins()
                     .store(env::table_flags(self.regions), value, addr, 0);
@@ -133,29 +133,39 @@ impl Translator<'_, '_> {
         }
     }
 
-    /// Address of element `index` of `table`, trapping when out of bounds.
-    fn table_elem_addr(&mut self, table: u32, index: Value) -> Value {
+    /// Address of element `index` of `table`, trapping with `oob` when out of bounds. A table
+    /// whose maximum equals its minimum can never grow or move, so its bound is a constant and
+    /// its base load is hoistable (the common case for C programs' function tables).
+    pub(super) fn table_elem_addr(&mut self, table: u32, index: Value, oob: TrapKind) -> Value {
         let tdef = self.load_vmctx_ptr(self.env.offsets.table(table));
-        let len = self.b.ins().load(
-            types::I64,
-            env::vmctx_flags(self.regions),
-            tdef,
-            tabledef::LENGTH as i32,
-        );
+        let ty = self.env.info.tables[table as usize];
+        let fixed = ty.maximum == Some(ty.initial);
         let idx = self.index_to_i64(index);
-        let oob = self
+        let out = if fixed {
+            self.b
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, idx, ty.initial as i64)
+        } else {
+            let len = self.b.ins().load(
+                types::I64,
+                env::vmctx_flags(self.regions),
+                tdef,
+                tabledef::LENGTH as i32,
+            );
+            self.b
+                .ins()
+                .icmp(IntCC::UnsignedGreaterThanOrEqual, idx, len)
+        };
+        self.b.ins().trapnz(out, env::trap_code(oob));
+        let flags = if fixed {
+            env::readonly_flags()
+        } else {
+            env::vmctx_flags(self.regions)
+        };
+        let base = self
             .b
             .ins()
-            .icmp(IntCC::UnsignedGreaterThanOrEqual, idx, len);
-        self.b
-            .ins()
-            .trapnz(oob, env::trap_code(TrapKind::TableOutOfBounds));
-        let base = self.b.ins().load(
-            types::I64,
-            env::vmctx_flags(self.regions),
-            tdef,
-            tabledef::BASE as i32,
-        );
+            .load(types::I64, flags, tdef, tabledef::BASE as i32);
         let off = self.b.ins().ishl_imm_u(idx, 3);
         self.b.ins().iadd(base, off)
     }
