@@ -173,9 +173,14 @@ pub fn compile(input: &[u8], opts: &CompileOptions) -> Result<CompiledModule> {
             opts.name
         )));
     }
+    let t0 = std::time::Instant::now();
     let wasm = to_binary(input)?;
     validate(&wasm, opts.features)?;
+    let t1 = std::time::Instant::now();
     let mut env = module::ModuleEnv::parse(&wasm, &opts.name, opts.bounds_checks)?;
+    if std::env::var_os("WASMAOT_TIMINGS").is_some() {
+        eprintln!("timing: validate {:?}, parse {:?}", t1 - t0, t1.elapsed());
+    }
     let isa = target_isa(opts)?;
     (env.info.target_arch, env.info.cpu_features) = cpu_requirements(&*isa);
     let threads = if opts.threads == 0 {

@@ -191,7 +191,11 @@ pub fn emit(
         body_ids.push(id);
     }
 
+    let t0 = std::time::Instant::now();
     let bodies = compile_bodies(&env, &*isa, opts, threads)?;
+    if std::env::var_os("WASMAOT_TIMINGS").is_some() {
+        eprintln!("timing: {} bodies on {threads} threads {:?}", ndef, t0.elapsed());
+    }
     let mut ctx = Context::new();
     let mut fctx = FunctionBuilderContext::new();
     for (k, body) in bodies.iter().enumerate() {
@@ -384,6 +388,9 @@ pub fn emit(
     d.write_function_addr(56, end);
     module.define_data(desc_id, &d).map_err(codegen_err)?;
 
+    if std::env::var_os("WASMAOT_TIMINGS").is_some() {
+        eprintln!("timing: through data {:?}", t0.elapsed());
+    }
     let mut product = module.finish();
     for id in weak_natives {
         let sym = product.function_symbol(id);
