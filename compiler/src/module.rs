@@ -361,15 +361,7 @@ impl<'a> ModuleEnv<'a> {
                     .unwrap_or_else(|| format!("f{i}"))
             })
             .collect();
-        info.counts = VMCounts {
-            memories: info.memories.len() as u32,
-            tables: info.tables.len() as u32,
-            imported_globals: info.num_imported_globals,
-            defined_globals: info.globals.len() as u32 - info.num_imported_globals,
-            imported_funcs: info.num_imported_funcs,
-            escaping_funcs: info.escaping.len() as u32,
-            types: info.types.len() as u32,
-        };
+        info.counts = info.layout_counts();
         let offsets = VMOffsets::new(info.counts);
         Ok(ModuleEnv {
             info,

@@ -194,7 +194,11 @@ pub fn emit(
     let t0 = std::time::Instant::now();
     let bodies = compile_bodies(&env, &*isa, opts, threads)?;
     if std::env::var_os("WASMAOT_TIMINGS").is_some() {
-        eprintln!("timing: {} bodies on {threads} threads {:?}", ndef, t0.elapsed());
+        eprintln!(
+            "timing: {} bodies on {threads} threads {:?}",
+            ndef,
+            t0.elapsed()
+        );
     }
     let mut ctx = Context::new();
     let mut fctx = FunctionBuilderContext::new();

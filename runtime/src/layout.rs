@@ -673,6 +673,19 @@ impl ModuleInfo {
     pub fn encode(&self) -> Vec<u8> {
         postcard::to_allocvec(self).expect("serializing module info cannot fail")
     }
+    /// The layout counts this module's instance context needs.
+    pub fn layout_counts(&self) -> VMCounts {
+        VMCounts {
+            memories: self.memories.len() as u32,
+            tables: self.tables.len() as u32,
+            imported_globals: self.num_imported_globals,
+            defined_globals: self.globals.len() as u32 - self.num_imported_globals,
+            imported_funcs: self.num_imported_funcs,
+            escaping_funcs: self.escaping.len() as u32,
+            types: self.types.len() as u32,
+        }
+    }
+
     /// Type of function `index`.
     pub fn func_type(&self, index: u32) -> &FuncType {
         &self.types[self.funcs[index as usize] as usize]

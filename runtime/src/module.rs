@@ -3,8 +3,8 @@
 
 use crate::error::Error;
 use crate::layout::{
-    ExportKind, FuncEntry, ImportEntry, ModuleDescriptor, ModuleInfo, VMCounts, VMOffsets,
-    ABI_VERSION, DESCRIPTOR_MAGIC,
+    ExportKind, FuncEntry, ImportEntry, ModuleDescriptor, ModuleInfo, VMOffsets, ABI_VERSION,
+    DESCRIPTOR_MAGIC,
 };
 use crate::loader::{self, LoadedCode};
 use crate::traps::registry::{self, CodeMap, Registration};
@@ -102,15 +102,7 @@ impl Module {
         {
             return Err(bad("function counts of descriptor and info disagree"));
         }
-        let expect = VMCounts {
-            memories: info.memories.len() as u32,
-            tables: info.tables.len() as u32,
-            imported_globals: info.num_imported_globals,
-            defined_globals: info.globals.len() as u32 - info.num_imported_globals,
-            imported_funcs: info.num_imported_funcs,
-            escaping_funcs: info.escaping.len() as u32,
-            types: info.types.len() as u32,
-        };
+        let expect = info.layout_counts();
         if info.counts != expect {
             return Err(bad("layout counts do not match the module info"));
         }

@@ -17,15 +17,9 @@ pub struct Args {
     /// Output executable.
     #[arg(short = 'o', long = "output")]
     output: PathBuf,
-    /// Grant a directory read-write: HOST[::GUEST].
-    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
-    dirs: Vec<String>,
-    /// Grant a directory read-only: HOST[::GUEST].
-    #[arg(long = "ro-dir", value_name = "HOST[::GUEST]")]
-    ro_dirs: Vec<String>,
-    /// Set an environment variable for the program.
-    #[arg(long = "env", value_name = "KEY=VALUE")]
-    envs: Vec<String>,
+    /// What the program may see.
+    #[command(flatten)]
+    caps: super::Capabilities,
     /// Pass the whole process environment to the program at run time.
     #[arg(long = "inherit-env")]
     inherit_env: bool,
@@ -148,15 +142,18 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let work = tempfile::tempdir().context("creating a temporary directory")?;
     let obj = work.path().join(format!("{name}.o"));
     std::fs::write(&obj, &out.object)?;
-    let mut dirs: Vec<String> = a.dirs.iter().map(|d| format!("rw:{d}")).collect();
-    dirs.extend(a.ro_dirs.iter().map(|d| format!("ro:{d}")));
-    for kv in &a.envs {
+    let mut dirs: Vec<String> = a.caps.dirs.iter().map(|d| format!("rw:{d}")).collect();
+    dirs.extend(a.caps.ro_dirs.iter().map(|d| format!("ro:{d}")));
+    for kv in &a.caps.envs {
         if !kv.contains('=') {
             bail!("--env expects KEY=VALUE, got `{kv}`");
         }
     }
     let main_c = work.path().join("main.c");
-    std::fs::write(&main_c, main_source(&name, &dirs, &a.envs, a.inherit_env))?;
+    std::fs::write(
+        &main_c,
+        main_source(&name, &dirs, &a.caps.envs, a.inherit_env),
+    )?;
     link(&[main_c, obj], &a.output, work.path())?;
     Ok(0)
 }

@@ -71,6 +71,20 @@ pub fn main() -> i32 {
     }
 }
 
+/// The WASI capabilities `run` and `build` grant: nothing unless asked for.
+#[derive(clap::Args)]
+pub struct Capabilities {
+    /// Grant a directory read-write: HOST[::GUEST].
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    pub dirs: Vec<String>,
+    /// Grant a directory read-only: HOST[::GUEST].
+    #[arg(long = "ro-dir", value_name = "HOST[::GUEST]")]
+    pub ro_dirs: Vec<String>,
+    /// Set an environment variable for the program.
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    pub envs: Vec<String>,
+}
+
 /// Reads an input file, naming it in the error.
 pub fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e))

@@ -18,15 +18,9 @@ pub struct Args {
     /// Call this export with ARGS parsed by its parameter types and print each result.
     #[arg(long)]
     invoke: Option<String>,
-    /// Grant a directory read-write: HOST[::GUEST].
-    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
-    dirs: Vec<String>,
-    /// Grant a directory read-only: HOST[::GUEST].
-    #[arg(long = "ro-dir", value_name = "HOST[::GUEST]")]
-    ro_dirs: Vec<String>,
-    /// Set an environment variable for the program.
-    #[arg(long = "env", value_name = "KEY=VALUE")]
-    envs: Vec<String>,
+    /// What the program may see.
+    #[command(flatten)]
+    caps: super::Capabilities,
     /// Cap on all linear memory together, e.g. `512MiB`, `4GiB`, `65536` (bytes).
     #[arg(long = "max-memory", value_parser = parse_size)]
     max_memory: Option<u64>,
@@ -121,7 +115,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
             .collect(),
         ..Default::default()
     };
-    for kv in &a.envs {
+    for kv in &a.caps.envs {
         let (k, v) = kv
             .split_once('=')
             .ok_or_else(|| anyhow::anyhow!("--env expects KEY=VALUE, got `{kv}`"))?;
@@ -129,10 +123,10 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     }
     config
         .dirs
-        .extend(a.dirs.iter().map(|d| Preopen::parse(d, false)));
+        .extend(a.caps.dirs.iter().map(|d| Preopen::parse(d, false)));
     config
         .dirs
-        .extend(a.ro_dirs.iter().map(|d| Preopen::parse(d, true)));
+        .extend(a.caps.ro_dirs.iter().map(|d| Preopen::parse(d, true)));
 
     let Some(func) = a.invoke else {
         return Ok(command::run_command_status(&module, &config));

@@ -288,15 +288,7 @@ impl Translator<'_, '_> {
                 self.b
                     .ins()
                     .load(types::I64, flags, self.vmctx, slot + funcref::VMCTX as i32);
-            let mut all = vec![callee_vmctx, self.vmctx];
-            all.extend(args);
-            if tail {
-                self.b.ins().return_call_indirect(sig, code, &all);
-                self.reachable = false;
-            } else {
-                let inst = self.b.ins().call_indirect(sig, code, &all);
-                self.push_results(inst);
-            }
+            self.call_through(sig, code, callee_vmctx, args, tail);
             return Ok(());
         }
         let fref = match self.direct.get(&f) {
@@ -374,6 +366,19 @@ impl Translator<'_, '_> {
         let sig = self.sig_for_type(type_index);
         let nparams = self.env.types[type_index as usize].params().len();
         let args = self.call_args(nparams);
+        self.call_through(sig, code, callee_vmctx, args, tail);
+        Ok(())
+    }
+
+    /// Calls a code pointer with the Wasm convention, as a tail call or pushing the results.
+    fn call_through(
+        &mut self,
+        sig: ir::SigRef,
+        code: Value,
+        callee_vmctx: Value,
+        args: Vec<Value>,
+        tail: bool,
+    ) {
         let mut all = vec![callee_vmctx, self.vmctx];
         all.extend(args);
         if tail {
@@ -383,6 +388,5 @@ impl Translator<'_, '_> {
             let inst = self.b.ins().call_indirect(sig, code, &all);
             self.push_results(inst);
         }
-        Ok(())
     }
 }

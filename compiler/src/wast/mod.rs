@@ -396,7 +396,11 @@ impl Runner {
             .find_map(|i| self.unsupported_names.get(&i.module).cloned())
     }
 
-    fn invoke(&mut self, inv: &WastInvoke<'_>) -> Result<Vec<wasmaot_runtime::Val>, Outcome> {
+    /// Calls an export; the outer error is a script problem, the inner one the call's.
+    fn call(
+        &mut self,
+        inv: &WastInvoke<'_>,
+    ) -> Result<Result<Vec<wasmaot_runtime::Val>, Error>, Outcome> {
         let inst = self.instance(inv.module.map(|m| m.name()))?;
         let func = inst
             .get_func(inv.name)
@@ -408,7 +412,11 @@ impl Runner {
                 _ => return Err(Outcome::Unsupported("component-model".into())),
             }
         }
-        func.call(&args).map_err(|e| Outcome::Fail(e.to_string()))
+        Ok(func.call(&args))
+    }
+
+    fn invoke(&mut self, inv: &WastInvoke<'_>) -> Result<Vec<wasmaot_runtime::Val>, Outcome> {
+        self.call(inv)?.map_err(|e| Outcome::Fail(e.to_string()))
     }
 
     /// Runs an `exec` (invoke, get, or module instantiation); the inner result is the call's.
@@ -417,20 +425,7 @@ impl Runner {
         exec: WastExecute<'_>,
     ) -> Result<Result<Vec<wasmaot_runtime::Val>, Error>, Outcome> {
         match exec {
-            WastExecute::Invoke(inv) => {
-                let inst = self.instance(inv.module.map(|m| m.name()))?;
-                let func = inst
-                    .get_func(inv.name)
-                    .ok_or_else(|| Outcome::Fail(format!("no export `{}`", inv.name)))?;
-                let mut args = Vec::new();
-                for a in &inv.args {
-                    match a {
-                        wast::WastArg::Core(c) => args.push(values::arg(c)?),
-                        _ => return Err(Outcome::Unsupported("component-model".into())),
-                    }
-                }
-                Ok(func.call(&args))
-            }
+            WastExecute::Invoke(inv) => self.call(&inv),
             WastExecute::Get { module, global, .. } => {
                 let inst = self.instance(module.map(|m| m.name()))?;
                 match inst.get_export(global) {
