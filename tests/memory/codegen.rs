@@ -1,0 +1,264 @@
+// Part of the `memory` test: `include!`d by main.rs, so the tests stay at the crate root.
+
+// ---------------------------------------------------------------------------------------------
+// What the generated code looks like.
+
+/// Fourteen accesses, no arithmetic, no control flow: any compare or conditional trap in the
+/// code can only be a bounds check.
+const KERNEL: &str = r#"(module
+  (memory MEM)
+  (func (export "kernel") (param $a IDX) (param $b IDX)
+    (i32.store (local.get $a) (i32.load (local.get $b)))
+    (i64.store offset=8 (local.get $a) (i64.load offset=16 (local.get $b)))
+    (i32.store8 offset=4294967295 (local.get $a) (i32.load8_u offset=4294967295 (local.get $b)))
+    (f64.store offset=100 (local.get $b) (f64.load (local.get $a)))
+    (i32.store16 (local.get $a) (i32.load16_s offset=3 (local.get $b)))
+    (v128.store offset=32 (local.get $a) (v128.load offset=64 (local.get $b)))
+    (i64.store32 (local.get $b) (i64.load32_u offset=65536 (local.get $a)))))"#;
+const KERNEL_ACCESSES: usize = 14;
+
+fn kernel(mem: &str, idx: &str) -> String {
+    KERNEL.replace("MEM", mem).replace("IDX", idx)
+}
+
+fn count(haystack: &str, needle: &str) -> usize {
+    haystack.matches(needle).count()
+}
+
+/// Number of CLIF instructions with opcode `op` (`v3 = icmp ...`, `trapnz ...`,
+/// `v5 = load.i64 ...` all count under their opcode).
+fn insts(clif: &str, op: &str) -> usize {
+    clif.lines()
+        .filter(|l| {
+            let l = l.trim();
+            let l = l.split_once(" = ").map_or(l, |(_, r)| r);
+            let opcode = l.split([' ', '.']).next().unwrap_or("");
+            opcode == op
+        })
+        .count()
+}
+
+#[test]
+fn guard_mode_32bit_accesses_have_no_bounds_checks() {
+    let _g = shared();
+    let wat = kernel("1", "i32");
+    let o = opts(BoundsChecks::Guard);
+    let d = wasmaot::debug::dump_function(wat.as_bytes(), 0, &o).unwrap();
+    // In the IR: no compare, no conditional or unconditional trap, no overflow check.
+    for op in [
+        "icmp",
+        "trapnz",
+        "trapz",
+        "trap",
+        "uadd_overflow_trap",
+        "select_spectre_guard",
+    ] {
+        assert_eq!(
+            insts(&d.clif, op),
+            0,
+            "`{op}` in guard-mode CLIF:\n{}",
+            d.clif
+        );
+        assert_eq!(insts(&d.optimized, op), 0, "`{op}` after optimisation");
+    }
+    // The accesses themselves are all there.
+    let accesses: usize = [
+        "load", "store", "uload8", "istore8", "sload16", "istore16", "uload32", "istore32",
+    ]
+    .iter()
+    .map(|op| insts(&d.clif, op))
+    .sum();
+    // (plus two loads per access of the memory's base through the vmctx)
+    assert_eq!(
+        accesses,
+        KERNEL_ACCESSES + 2 * KERNEL_ACCESSES,
+        "{}",
+        d.clif
+    );
+    // In the machine code: no compare, no test, no conditional branch, no ud2 (the only
+    // jump is the fall-through to the return block).
+    for l in d.disasm.lines().map(str::trim) {
+        assert!(
+            !(l.starts_with("cmp") || l.starts_with("test") || l.starts_with("ud2"))
+                && (!l.starts_with('j') || l.starts_with("jmp")),
+            "`{l}` in:\n{}",
+            d.disasm
+        );
+    }
+    // Every load and store is a trap site meaning "out of bounds memory access", and nothing
+    // else is.
+    assert_eq!(
+        d.traps.len(),
+        KERNEL_ACCESSES,
+        "{:?}\n{}",
+        d.traps,
+        d.disasm
+    );
+    assert!(d
+        .traps
+        .iter()
+        .all(|t| t.kind == TrapKind::MemoryOutOfBounds));
+    assert_eq!(TrapKind::MemoryOutOfBounds.message(), OOB);
+
+    // The object's trap table says the same.
+    let out = wasmaot::compile(wat.as_bytes(), &o).unwrap();
+    assert_eq!(out.info.bounds_checks, BoundsChecks::Guard);
+    let table = &out.info.func_traps[0];
+    assert_eq!(table, &d.traps);
+
+    // And each trap site is a load or store instruction in the emitted object.
+    if let Some(listing) = objdump(&out.object) {
+        let body = function_listing(&listing, &out.info.func_names[0]);
+        assert!(
+            !body.is_empty(),
+            "no `{}` in\n{listing}",
+            out.info.func_names[0]
+        );
+        for site in table {
+            let line = body
+                .iter()
+                .find(|(off, _)| *off == u64::from(site.offset))
+                .unwrap_or_else(|| panic!("no instruction at trap offset {:#x}", site.offset));
+            assert!(
+                line.1.contains("mov") && line.1.contains('('),
+                "trap site {:#x} is not a memory access: {}",
+                site.offset,
+                line.1
+            );
+        }
+        assert!(!body
+            .iter()
+            .any(|(_, i)| i.contains("cmp") || i.contains("ud2")));
+    }
+}
+
+#[test]
+fn checked_modes_do_compare() {
+    let _g = shared();
+    // Explicit 32-bit (growable and fixed) and memory64 in either mode: every access is
+    // preceded by a compare and a conditional trap.
+    let cases = [
+        (BoundsChecks::Explicit, kernel("1", "i32")),
+        (BoundsChecks::Explicit, kernel("1 1", "i32")),
+        (BoundsChecks::Guard, kernel("i64 1", "i64")),
+        (BoundsChecks::Explicit, kernel("i64 1", "i64")),
+    ];
+    for (mode, wat) in cases {
+        let d = wasmaot::debug::dump_function(wat.as_bytes(), 0, &opts(mode)).unwrap();
+        // One compare + conditional trap per access, or an unconditional trap where the
+        // static offset alone is out of bounds.
+        let conditional = insts(&d.clif, "trapnz");
+        let statically_oob = insts(&d.clif, "trap");
+        assert_eq!(
+            conditional + statically_oob,
+            KERNEL_ACCESSES,
+            "{mode:?}:\n{}",
+            d.clif
+        );
+        assert!(insts(&d.clif, "icmp") >= conditional, "{}", d.clif);
+        assert!(count(&d.disasm, "cmp") >= 1, "{}", d.disasm);
+        assert!(d
+            .traps
+            .iter()
+            .all(|t| t.kind == TrapKind::MemoryOutOfBounds));
+    }
+    // The 32-bit explicit check is the full one (index + offset + size against the length),
+    // so it needs no guard: every access compares against `length + 1 - (offset + size)`.
+    let d = wasmaot::debug::dump_function(
+        kernel("1", "i32").as_bytes(),
+        0,
+        &opts(BoundsChecks::Explicit),
+    )
+    .unwrap();
+    assert_eq!(insts(&d.clif, "select"), KERNEL_ACCESSES, "{}", d.clif);
+}
+
+/// In a loop without calls the length is not reloaded per access: it is loaded once at entry
+/// (the loop compares against a register); with a call in the loop it is reloaded after it.
+#[test]
+fn length_load_is_hoisted_out_of_call_free_loops() {
+    let _g = shared();
+    let wat = r#"(module
+      (func $f)
+      (memory i64 1)
+      (func (export "sum") (param $p i64) (param $n i64) (result i32)
+        (local $s i32)
+        (loop $l
+          (local.set $s (i32.add (local.get $s) (i32.load8_u (local.get $p))))
+          (i64.store8 offset=7 (local.get $p) (local.get $n))
+          (local.set $p (i64.add (local.get $p) (i64.const 1)))
+          (br_if $l (i64.lt_u (local.get $p) (local.get $n))))
+        (local.get $s))
+      (func (export "sum_call") (param $p i64) (param $n i64) (result i32)
+        (local $s i32)
+        (loop $l
+          (local.set $s (i32.add (local.get $s) (i32.load8_u (local.get $p))))
+          (call $f)
+          (local.set $p (i64.add (local.get $p) (i64.const 1)))
+          (br_if $l (i64.lt_u (local.get $p) (local.get $n))))
+        (local.get $s)))"#;
+    let o = opts(BoundsChecks::Guard);
+    // A length load is the only load at `+8` from the memory definition.
+    let length_loads = |func: u32| {
+        let d = wasmaot::debug::dump_function(wat.as_bytes(), func, &o).unwrap();
+        d.optimized
+            .lines()
+            .filter(|l| l.contains("= load.i64") && l.ends_with("+8"))
+            .count()
+    };
+    assert_eq!(length_loads(1), 1);
+    assert_eq!(length_loads(2), 2);
+    // And it still computes the right thing.
+    let inst = instance_in(wat, BoundsChecks::Guard);
+    // Bytes 7..107 were stored (100 each) before being read from p = 7 on.
+    assert_eq!(i32_of(&inst, "sum", &[I64(0), I64(100)]), 93 * 100);
+    traps(&inst, "sum", &[I64(65000), I64(65536)]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// objdump helpers.
+
+/// `objdump -d` of an object, if objdump is installed.
+fn objdump(object: &[u8]) -> Option<String> {
+    let dir = tempfile::tempdir().ok()?;
+    let path = dir.path().join("t.o");
+    std::fs::write(&path, object).ok()?;
+    let out = std::process::Command::new("objdump")
+        .arg("-d")
+        .arg("--no-show-raw-insn")
+        .arg(&path)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The instructions of the function whose symbol is `name`, as (offset from the function
+/// start, text).
+fn function_listing(listing: &str, name: &str) -> Vec<(u64, String)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    let header = format!("<{name}>:");
+    for line in listing.lines() {
+        if line.ends_with(">:") {
+            start = if line.ends_with(&header) {
+                line.split_whitespace()
+                    .next()
+                    .and_then(|a| u64::from_str_radix(a, 16).ok())
+            } else {
+                None
+            };
+            if !out.is_empty() {
+                break;
+            }
+            continue;
+        }
+        if let (Some(s), Some((addr, insn))) = (start, line.split_once(':')) {
+            if let Ok(a) = u64::from_str_radix(addr.trim(), 16) {
+                out.push((a - s, insn.trim().to_string()));
+            }
+        }
+    }
+    out
+}
