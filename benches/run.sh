@@ -4,7 +4,8 @@
 # throughput and memory64, and writes <target>/bench-report/report.md and slowdown.svg.
 #
 #   benches/run.sh                 full run (~10 min on the 2-core machine; median of 5)
-#   benches/run.sh --quick         small sizes, 1 run: a checksum smoke check (< 1 min)
+#   benches/run.sh --quick         small sizes, 1 run: a checksum smoke check (< 1 min),
+#                                  written to <target>/bench-report-quick/ instead
 #   benches/run.sh --runs 3 --only fib,sieve --no-interp --no-compile --yosys
 #
 # --yosys also fetches the 68 MB yosys.wasm for the compile-throughput section.
@@ -21,7 +22,7 @@ yosys=()
 for a in "$@"; do
     case "$a" in
         --yosys) yosys=(--yosys) ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *) args+=("$a") ;;
     esac
 done
@@ -49,5 +50,5 @@ exec python3 benches/harness/bench.py \
     --wasmaot "$target/release/wasmaot" \
     --bench-bin "$target/release/wasmaot-bench" \
     --third-party "$target/third_party" \
-    --out "$target/bench-report" \
+    --out "$target/bench-report$([ "$quick" = 1 ] && echo -quick)" \
     "${args[@]+"${args[@]}"}"

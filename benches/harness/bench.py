@@ -73,6 +73,16 @@ TARGET_INTERP_GEOMEAN = 7.0
 TARGET_INTERP_MIN = 4.0
 
 
+def interp_size(interp, args):
+    """Which argument an interpreter runs: `default` (the main table's work), `reduced`
+    (native ~0.1 s) or `tiny` (wasm-interp)."""
+    if interp == "wasm-interp":
+        return "tiny"
+    if interp == "wasmi" or args.interp_default_size:
+        return "default"
+    return "reduced"
+
+
 def log(msg):
     print("[bench %s] %s" % (time.strftime("%H:%M:%S"), msg), file=sys.stderr, flush=True)
 
@@ -494,10 +504,11 @@ def memory_microbenchmarks(args):
     if os.path.exists(os.path.join(ROOT, "compiler", "benches", "memory.rs")) and \
             re.search(r'\[\[bench\]\]\s*\nname\s*=\s*"memory"', open(manifest).read()):
         cmd = ["cargo", "bench", "-q", "-p", "wasmaot", "--bench", "memory"] + (["--", "--quick"] if args.quick else [])
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT, timeout=900)
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, timeout=900)
+        # The bench prints its progress on stderr and a Markdown table on stdout.
         out = p.stdout.decode(errors="replace")
-        if p.returncode != 0:
-            out += "\n(exit status %d)" % p.returncode
+        if p.returncode != 0 or not out.strip():
+            out += "\n" + p.stderr.decode(errors="replace")[-3000:] + "\n(exit status %d)" % p.returncode
         return "`%s`" % " ".join(cmd), out
     found = sorted(p for p in os.listdir(BENCHES) if p.startswith("memory"))
     if not found:
@@ -544,7 +555,7 @@ def fmt_r(x, digits=2):
     return ("%%.%df×" % digits) % x
 
 
-def svg_chart(rows, runners, path):
+def svg_chart(rows, runners, path, note=""):
     """Grouped bar chart: slowdown vs native (log scale), one group per workload."""
     colors = {"wasmaot": "#d62728", CPU_NATIVE: "#ff9896", "wasmtime": "#1f77b4", "wasmi": "#2ca02c",
               "wasm3": "#9467bd", "wasm-interp": "#8c564b"}
@@ -610,8 +621,7 @@ def svg_chart(rows, runners, path):
         o.append('<rect x="%d" y="%d" width="12" height="12" fill="%s"/>' % (lx, H - 22, colors.get(s, "#777")))
         o.append('<text x="%d" y="%d">%s</text>' % (lx + 16, H - 12, s))
         lx += 30 + 8 * len(s)
-    o.append('<text x="%d" y="%d" fill="#666">interpreters: ratio on the reduced argument (same work as native)</text>'
-             % (lx + 20, H - 12))
+    o.append('<text x="%d" y="%d" fill="#666">%s</text>' % (lx + 20, H - 12, note))
     o.append("</svg>")
     with open(path, "w") as f:
         f.write("\n".join(o) + "\n")
@@ -681,6 +691,8 @@ def main():
     ap.add_argument("--only")
     ap.add_argument("--no-interp", action="store_true")
     ap.add_argument("--no-compile", action="store_true")
+    ap.add_argument("--interp-default-size", action="store_true",
+                    help="run wasm3 at the default size too (wasmi always does; adds ~2-3 min)")
     ap.add_argument("--no-cpu-native", action="store_true",
                     help="do not also measure `wasmaot build --cpu native`")
     ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
@@ -749,14 +761,16 @@ def main():
                     if args.quick:
                         arg = small[name][0]
                     else:
-                        arg = targ if interp == "wasm-interp" else iarg
+                        size = interp_size(interp, args)
+                        arg = {"default": None, "reduced": iarg, "tiny": targ}[size]
                     plan.append((interp, name, src, arg))
             # Reference runs (native, wasmaot) at each distinct reduced argument.
             refs = {}
             for interp, name, src, arg in plan:
                 if (name, arg) in refs:
                     continue
-                if args.quick:
+                if args.quick or arg is None:
+                    # Same argument as the main table: reuse its runs.
                     refs[(name, arg)] = (cells[("native", name)], cells[("wasmaot", name)])
                     continue
                 ncell = Cell("native", name, arg, None)
@@ -773,13 +787,13 @@ def main():
                 measure(runners, [c for c in ref_cells if c.runner == "native"], args.runs - 1, "interp-ref native")
             for interp, name, src, arg in plan:
                 ncell, acell = refs[(name, arg)]
-                c = Cell(interp, name, arg, ncell.expected if not args.quick else small[name][1])
+                c = Cell(interp, name, arg, ncell.expected)
                 c.src = src
                 c.ref = (ncell, acell)
                 icells[(interp, name)] = c
                 t = time.perf_counter()
                 measure(runners, [c], 1, "interp")
-                log("  %s %s(%s): %.1fs %s" % (interp, name, arg, time.perf_counter() - t,
+                log("  %s %s(%s): %.1fs %s" % (interp, name, arg or "default", time.perf_counter() - t,
                                                 "ok" if c.ok else c.problem))
 
         comp = None
@@ -914,8 +928,10 @@ def write_report(args, env, wls, cells, icells, unavailable, comp, m64, mem_cmd,
              "on that workload. `wasmaot` is the default `wasmaot build` (portable baseline CPU features); "
              "`wasmaot --cpu native` may use every feature of this machine, as Wasmtime's JIT does. %s" % (
                  "The interpreters run the small sizes too." if quick else
-                 "The interpreters run a reduced argument (table below), and their ratios use native and "
-                 "wasmaot runs at that same argument (median of %d), so every ratio compares the same work." % args.runs))
+                 "wasmi runs the default size once; %s wasm-interp (by far the slowest) run a reduced argument "
+                 "(table below), and their ratios use native and wasmaot runs at that same argument (median of %d), "
+                 "so every ratio compares the same work." % (
+                     "wasm3 and" if not args.interp_default_size else "(wasm3 also runs the default size);", args.runs)))
     L.append("")
 
     # ---- targets
@@ -991,7 +1007,7 @@ def write_report(args, env, wls, cells, icells, unavailable, comp, m64, mem_cmd,
             L.append("|" + " --- |" * len(hdr))
             for name, *_ in wls:
                 ics = [icells.get((i, name)) for i in interps]
-                row = [name] + [c.arg if c else "—" for c in ics]
+                row = [name] + [(c.arg or "default") if c else "—" for c in ics]
                 row += [fmt_s(c.cpu) if c and c.ok else "**%s**" % (c.problem if c else "—") for c in ics]
                 refs = []
                 seen = set()
@@ -1105,11 +1121,14 @@ def write_report(args, env, wls, cells, icells, unavailable, comp, m64, mem_cmd,
     L.append("## Instantiation latency and memory.grow")
     L.append("")
     if mem_cmd:
-        L.append("Output of %s:" % mem_cmd)
+        L.append("Output of %s (the compiler crate's `memory` bench):" % mem_cmd)
         L.append("")
-        L.append("```")
-        L.append(mem_out.rstrip())
-        L.append("```")
+        if "| --- |" in mem_out:
+            L.append(mem_out.strip())
+        else:
+            L.append("```")
+            L.append(mem_out.rstrip())
+            L.append("```")
     else:
         L.append("Not included: %s." % mem_out)
     L.append("")
@@ -1134,7 +1153,9 @@ def write_report(args, env, wls, cells, icells, unavailable, comp, m64, mem_cmd,
     with open(os.path.join(args.out, "report.md"), "w") as f:
         f.write("\n".join(L) + "\n")
     svg_chart(chart, ["native", "wasmaot"] + ([CPU_NATIVE] if cn else []) + ["wasmtime"] + interps,
-              os.path.join(args.out, "slowdown.svg"))
+              os.path.join(args.out, "slowdown.svg"),
+              "--quick: small sizes, start-up dominated" if quick else
+              "wasm3, wasm-interp: on a reduced argument, vs native at that argument")
     status = "all checksums ok" if all_ok else "SOME RUNS FAILED OR WERE DISQUALIFIED"
     print("bench: %s; wasmaot geomean %s native, %s Wasmtime; %s faster than the fastest interpreter" %
           (status, fmt_r(g_an), fmt_r(g_aw, 3), fmt_r(g_int)))

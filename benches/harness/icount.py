@@ -1,18 +1,22 @@
 #!/usr/bin/env python3
 """Deterministic instruction counts (valgrind callgrind) of wasm code: wasmaot vs Wasmtime.
 
-    icount.py --wasmaot PATH[,PATH2...] [--only a,b] [--arg interp|tiny|small]
+    icount.py --wasmaot PATH [--wasmaot "PATH2 --cpu native" ...] [--only a,b] [--arg interp|tiny|small]
 
 The timing tables are noisy on a shared 2-core machine; instruction counts are not.  For
-each workload this builds the wasmaot executable (one per `--wasmaot` binary, e.g. a
-baseline and an experimental compiler), runs it under callgrind and sums the Ir of the
+each workload this builds the wasmaot executable (one per `--wasmaot` binary plus optional
+`wasmaot build` flags, e.g. a baseline and an experimental compiler, or `--cpu native`), runs it under callgrind and sums the Ir of the
 compiled wasm functions (runtime and libc excluded); it runs the same module under Python
-wasmtime and sums the Ir of the JIT code (callgrind's object `???`).  Prints one table
+wasmtime and sums the Ir of the JIT code (callgrind's object `???`).  (Valgrind does
+not emulate AVX-512, so `--cpu native` builds on an AVX-512 host are refused by the runtime's
+start-up CPU check under valgrind; Wasmtime, detecting features at run time, sees
+valgrind's CPU and uses AVX2 at most.)  Prints one table
 (Markdown) with the per-workload counts, their ratio and the hottest functions.
 """
 import argparse
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -48,12 +52,13 @@ def is_wasm_fn(name):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--wasmaot", required=True, help="comma-separated wasmaot binaries")
+    ap.add_argument("--wasmaot", required=True, action="append",
+                    help="a wasmaot binary, optionally followed by `wasmaot build` flags; repeatable")
     ap.add_argument("--only")
     ap.add_argument("--arg", default="tiny", choices=["interp", "tiny", "small"])
     ap.add_argument("--top", type=int, default=3)
     args = ap.parse_args()
-    aots = args.wasmaot.split(",")
+    aots = [shlex.split(a) for a in args.wasmaot]
     small = load_expected(os.path.join(WL, "expected-small.txt"))
     only = set(args.only.split(",")) if args.only else None
     tmp = tempfile.mkdtemp(prefix="icount-")
@@ -70,7 +75,7 @@ def main():
         counts, hot = [], None
         for k, aot in enumerate(aots):
             exe = os.path.join(tmp, "%s.%d" % (name, k))
-            subprocess.run([aot, "build", wasm, "-o", exe], check=True)
+            subprocess.run([aot[0], "build"] + aot[1:] + [wasm, "-o", exe], check=True)
             cg = exe + ".cg"
             subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + cg, exe, arg],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
