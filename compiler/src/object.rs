@@ -118,7 +118,9 @@ fn compile_one(
         })
         .collect();
     let bytes = code.code_buffer().to_vec();
-    let alignment = u64::from(code.buffer.alignment);
+    // Align bodies as the target prefers (32 bytes on x86-64), not just as required.
+    let alignment =
+        u64::from(code.buffer.alignment).max(u64::from(isa.function_alignment().preferred));
     let relocs = code
         .buffer
         .relocs()

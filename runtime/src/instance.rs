@@ -363,9 +363,11 @@ pub(crate) fn instantiate(module: &Module, imports: Vec<Resolved>) -> Result<Ins
                 func_i += 1;
             }
             (ExternType::Memory(_), Resolved::Extern(Extern::Memory(mem))) => {
-                // SAFETY: pointer-sized field of the vmctx.
+                let i = memories.len() as u32;
+                // SAFETY: pointer-sized fields of the vmctx.
                 unsafe {
-                    *(w(off.memory(memories.len() as u32)) as *mut usize) = mem.vmdef() as usize
+                    *(w(off.memory(i)) as *mut usize) = mem.vmdef() as usize;
+                    *(w(off.memory_base(i)) as *mut usize) = mem.data_ptr() as usize;
                 };
                 memories.push(mem);
             }
@@ -391,8 +393,12 @@ pub(crate) fn instantiate(module: &Module, imports: Vec<Resolved>) -> Result<Ins
     };
     for ty in &info.memories[info.num_imported_memories as usize..] {
         let mem = Memory::with_layout(*ty, mem_layout)?;
-        // SAFETY: pointer-sized field of the vmctx.
-        unsafe { *(w(off.memory(memories.len() as u32)) as *mut usize) = mem.vmdef() as usize };
+        let i = memories.len() as u32;
+        // SAFETY: pointer-sized fields of the vmctx.
+        unsafe {
+            *(w(off.memory(i)) as *mut usize) = mem.vmdef() as usize;
+            *(w(off.memory_base(i)) as *mut usize) = mem.data_ptr() as usize;
+        };
         memories.push(mem);
     }
     for ty in &info.tables[info.num_imported_tables as usize..] {

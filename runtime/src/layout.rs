@@ -179,6 +179,7 @@ pub struct VMCounts {
 ///  16  handle:   *mut ()              the embedder-visible instance handle
 ///  24  reserved
 ///  32  memories:          [*mut VMMemoryDef; memories]
+///      memory_bases:      [*mut u8; memories]          (copies of the never-moving bases)
 ///      tables:            [*mut VMTableDef; tables]
 ///      imported_globals:  [*mut [u8; 16]; imported_globals]
 ///      (align 16) defined_globals: [[u8; 16]; defined_globals]
@@ -192,6 +193,9 @@ pub struct VMOffsets {
     pub counts: VMCounts,
     /// Start of the memory pointer array.
     pub memories: u32,
+    /// Start of the memory base array: a copy of each memory's base, which never moves, so
+    /// compiled code reaches linear memory with one load from the vmctx.
+    pub memory_bases: u32,
     /// Start of the table pointer array.
     pub tables: u32,
     /// Start of the imported global pointer array.
@@ -219,7 +223,8 @@ impl VMOffsets {
     /// Computes the layout for the given counts.
     pub fn new(counts: VMCounts) -> Self {
         let memories = 32;
-        let tables = memories + 8 * counts.memories;
+        let memory_bases = memories + 8 * counts.memories;
+        let tables = memory_bases + 8 * counts.memories;
         let imported_globals = tables + 8 * counts.tables;
         let defined_globals = align16(imported_globals + 8 * counts.imported_globals);
         let imported_funcs = defined_globals + GLOBAL_SIZE * counts.defined_globals;
@@ -229,6 +234,7 @@ impl VMOffsets {
         VMOffsets {
             counts,
             memories,
+            memory_bases,
             tables,
             imported_globals,
             defined_globals,
@@ -241,6 +247,10 @@ impl VMOffsets {
     /// Offset of the pointer to memory `i`'s [`VMMemoryDef`].
     pub fn memory(&self, i: u32) -> u32 {
         self.memories + 8 * i
+    }
+    /// Offset of the copy of memory `i`'s base address.
+    pub fn memory_base(&self, i: u32) -> u32 {
+        self.memory_bases + 8 * i
     }
     /// Offset of the pointer to table `i`'s [`VMTableDef`].
     pub fn table(&self, i: u32) -> u32 {

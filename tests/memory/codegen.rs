@@ -68,10 +68,10 @@ fn guard_mode_32bit_accesses_have_no_bounds_checks() {
     .iter()
     .map(|op| insts(&d.clif, op))
     .sum();
-    // (plus two loads per access of the memory's base through the vmctx)
+    // (plus one load per access of the memory's base from the vmctx, merged by the optimiser)
     assert_eq!(
         accesses,
-        KERNEL_ACCESSES + 2 * KERNEL_ACCESSES,
+        KERNEL_ACCESSES + KERNEL_ACCESSES,
         "{}",
         d.clif
     );

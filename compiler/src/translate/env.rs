@@ -65,10 +65,7 @@ impl Translator<'_, '_> {
 
     /// Base address of memory `mem` (never moves, so the load is hoistable).
     pub(super) fn memory_base(&mut self, mem: u32) -> Value {
-        let def = self.load_vmctx_ptr(self.env.offsets.memory(mem));
-        self.b
-            .ins()
-            .load(types::I64, readonly_flags(), def, memdef::BASE as i32)
+        self.load_vmctx_ptr(self.env.offsets.memory_base(mem))
     }
 
     /// Current length in bytes of memory `mem`: a constant when it cannot change, else the
