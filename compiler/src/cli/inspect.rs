@@ -57,6 +57,23 @@ fn sig(info: &ModuleInfo, t: u32) -> String {
     format!("({}) -> ({})", list(&ft.params), list(&ft.results))
 }
 
+/// Writes `Title[n]:` and one ` - kind[i] …` line per defined item (imports are listed in
+/// the import section).
+fn section<T>(
+    o: &mut String,
+    title: &str,
+    kind: &str,
+    items: &[T],
+    imported: u32,
+    show: impl Fn(&T) -> String,
+) {
+    let defined = &items[imported as usize..];
+    let _ = writeln!(o, "{title}[{}]:", defined.len());
+    for (k, item) in defined.iter().enumerate() {
+        let _ = writeln!(o, " - {kind}[{}] {}", imported as usize + k, show(item));
+    }
+}
+
 /// Renders the report for a parsed module.
 pub fn report(info: &ModuleInfo) -> String {
     let mut o = String::new();
@@ -103,50 +120,36 @@ pub fn report(info: &ModuleInfo) -> String {
             info.funcs[nimp + k]
         );
     }
-    let _ = writeln!(
-        o,
-        "Table[{}]:",
-        info.tables.len() - info.num_imported_tables as usize
+    section(
+        &mut o,
+        "Table",
+        "table",
+        &info.tables,
+        info.num_imported_tables,
+        table,
     );
-    for (i, tt) in info
-        .tables
-        .iter()
-        .enumerate()
-        .skip(info.num_imported_tables as usize)
-    {
-        let _ = writeln!(o, " - table[{i}] {}", table(tt));
-    }
-    let _ = writeln!(
-        o,
-        "Memory[{}]:",
-        info.memories.len() - info.num_imported_memories as usize
+    section(
+        &mut o,
+        "Memory",
+        "memory",
+        &info.memories,
+        info.num_imported_memories,
+        memory,
     );
-    for (i, mt) in info
-        .memories
-        .iter()
-        .enumerate()
-        .skip(info.num_imported_memories as usize)
-    {
-        let _ = writeln!(o, " - memory[{i}] {}", memory(mt));
-    }
-    let _ = writeln!(
-        o,
-        "Global[{}]:",
-        info.globals.len() - info.num_imported_globals as usize
+    section(
+        &mut o,
+        "Global",
+        "global",
+        &info.globals,
+        info.num_imported_globals,
+        |g| {
+            format!(
+                "{} mutable={}",
+                format!("{:?}", g.content).to_lowercase(),
+                u8::from(g.mutable)
+            )
+        },
     );
-    for (i, gt) in info
-        .globals
-        .iter()
-        .enumerate()
-        .skip(info.num_imported_globals as usize)
-    {
-        let _ = writeln!(
-            o,
-            " - global[{i}] {} mutable={}",
-            format!("{:?}", gt.content).to_lowercase(),
-            u8::from(gt.mutable)
-        );
-    }
     let _ = writeln!(o, "Export[{}]:", info.exports.len());
     for e in &info.exports {
         let what = match e.kind {
