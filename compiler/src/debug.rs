@@ -54,15 +54,7 @@ pub fn dump_function(input: &[u8], func_index: u32, opts: &CompileOptions) -> Re
         .compile(&*isa, &mut ControlPlane::default())
         .map_err(|e| CompileError::Codegen(format!("{:?}", e.inner)))?;
     let disasm = code.vcode.clone().unwrap_or_default();
-    let traps = code
-        .buffer
-        .traps()
-        .iter()
-        .map(|t| TrapSite {
-            offset: t.offset,
-            kind: translate::trap_kind(t.code),
-        })
-        .collect();
+    let traps = crate::object::trap_sites(code);
     let optimized = ctx.func.display().to_string();
     Ok(FunctionDump {
         clif,

@@ -108,15 +108,7 @@ fn compile_one(
     ctx.compile(isa, &mut ControlPlane::default())
         .map_err(|e| CompileError::Codegen(format!("function {func_index}: {:?}", e.inner)))?;
     let code = ctx.compiled_code().expect("just compiled");
-    let traps = code
-        .buffer
-        .traps()
-        .iter()
-        .map(|t| TrapSite {
-            offset: t.offset,
-            kind: translate::trap_kind(t.code),
-        })
-        .collect();
+    let traps = trap_sites(code);
     let bytes = code.code_buffer().to_vec();
     // Align bodies as the target prefers (32 bytes on x86-64), not just as required.
     let alignment =
@@ -133,6 +125,18 @@ fn compile_one(
         relocs,
         traps,
     })
+}
+
+/// The trap sites of a compiled function, as the runtime's trap table stores them.
+pub(crate) fn trap_sites(code: &cranelift_codegen::CompiledCode) -> Vec<TrapSite> {
+    code.buffer
+        .traps()
+        .iter()
+        .map(|t| TrapSite {
+            offset: t.offset,
+            kind: translate::trap_kind(t.code),
+        })
+        .collect()
 }
 
 /// Defines a small generated function.
