@@ -213,6 +213,23 @@ mod imp {
         notify(mm.data_ptr() as usize + addr as usize, count as u32)
     }
 
+    /// The host address of a `wait` on a shared memory, or the builtin's error result:
+    /// -1 (misaligned or out of bounds, a trap) or -2 (unshared memory, a trap).
+    ///
+    /// # Safety
+    /// `vmctx` is the calling instance's context.
+    unsafe fn wait_target(vmctx: *mut u8, m: i32, addr: i64, size: u64) -> Result<usize, i64> {
+        // SAFETY: compiled code passes its own vmctx.
+        let mm = mem(unsafe { inst(vmctx) }, m);
+        if !(addr as u64).is_multiple_of(size) || !in_bounds(addr as u64, size, mm.size_bytes()) {
+            return Err(-1);
+        }
+        if !mm.declared_type().shared {
+            return Err(-2);
+        }
+        Ok(mm.data_ptr() as usize + addr as usize)
+    }
+
     pub unsafe extern "C" fn memory_atomic_wait32(
         vmctx: *mut u8,
         m: i32,
@@ -221,18 +238,14 @@ mod imp {
         timeout: i64,
     ) -> i64 {
         // SAFETY: compiled code passes its own vmctx.
-        let mm = mem(unsafe { inst(vmctx) }, m);
-        if !(addr as u64).is_multiple_of(4) || !in_bounds(addr as u64, 4, mm.size_bytes()) {
-            return -1;
-        }
-        if !mm.declared_type().shared {
-            return -2;
-        }
-        let p = mm.data_ptr() as usize + addr as usize;
+        let p = match unsafe { wait_target(vmctx, m, addr, 4) } {
+            Ok(p) => p,
+            Err(e) => return e,
+        };
         // SAFETY: in bounds and 4-aligned.
-        let cur = || unsafe { (*(p as *const std::sync::atomic::AtomicI32)).load(Ordering::SeqCst) }
-            as i64;
-        wait(p, || cur() == expected as i64, timeout)
+        let cur =
+            || unsafe { (*(p as *const std::sync::atomic::AtomicI32)).load(Ordering::SeqCst) };
+        wait(p, || cur() == expected, timeout)
     }
 
     pub unsafe extern "C" fn memory_atomic_wait64(
@@ -243,14 +256,10 @@ mod imp {
         timeout: i64,
     ) -> i64 {
         // SAFETY: compiled code passes its own vmctx.
-        let mm = mem(unsafe { inst(vmctx) }, m);
-        if !(addr as u64).is_multiple_of(8) || !in_bounds(addr as u64, 8, mm.size_bytes()) {
-            return -1;
-        }
-        if !mm.declared_type().shared {
-            return -2;
-        }
-        let p = mm.data_ptr() as usize + addr as usize;
+        let p = match unsafe { wait_target(vmctx, m, addr, 8) } {
+            Ok(p) => p,
+            Err(e) => return e,
+        };
         // SAFETY: in bounds and 8-aligned.
         let cur =
             || unsafe { (*(p as *const std::sync::atomic::AtomicI64)).load(Ordering::SeqCst) };
