@@ -35,7 +35,7 @@ fn c_type(t: ValType) -> Option<&'static str> {
         ValType::F64 => "double",
         ValType::FuncRef => "const void *",
         ValType::ExternRef => "uint64_t",
-        ValType::V128 => return None,
+        ValType::V128 | ValType::ExnRef => return None,
     })
 }
 

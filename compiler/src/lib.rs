@@ -59,6 +59,7 @@ pub fn supported_features() -> WasmFeatures {
         | WasmFeatures::EXTENDED_CONST
         | WasmFeatures::MULTI_MEMORY
         | WasmFeatures::MEMORY64
+        | WasmFeatures::EXCEPTIONS
 }
 
 impl Default for CompileOptions {

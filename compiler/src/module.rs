@@ -39,12 +39,14 @@ pub fn val_type(t: wasmparser::ValType) -> Result<layout::ValType> {
     })
 }
 
-/// Converts a reference type; only nullable `funcref` and `externref` are supported.
+/// Converts a reference type; only nullable `funcref`, `externref` and `exnref` are supported.
 pub fn ref_type(r: wasmparser::RefType) -> Result<layout::ValType> {
     if r == wasmparser::RefType::FUNCREF {
         Ok(layout::ValType::FuncRef)
     } else if r == wasmparser::RefType::EXTERNREF {
         Ok(layout::ValType::ExternRef)
+    } else if r == wasmparser::RefType::EXNREF {
+        Ok(layout::ValType::ExnRef)
     } else {
         unsupported(format!(
             "reference type {r:?} (function-references/gc proposals)"
@@ -142,6 +144,9 @@ impl<'a> ModuleEnv<'a> {
             func_names: Vec::new(),
             func_sizes: Vec::new(),
             func_traps: Vec::new(),
+            func_handlers: Vec::new(),
+            tags: Vec::new(),
+            num_imported_tags: 0,
             bounds_checks,
             counts: VMCounts::default(),
             target_arch: String::new(),
@@ -201,7 +206,11 @@ impl<'a> ModuleEnv<'a> {
                                 info.num_imported_globals += 1;
                                 ExternType::Global(g)
                             }
-                            TypeRef::Tag(_) => return unsupported("exceptions (tag import)"),
+                            TypeRef::Tag(t) => {
+                                info.tags.push(t.func_type_idx);
+                                info.num_imported_tags += 1;
+                                ExternType::Tag(t.func_type_idx)
+                            }
                         };
                         info.imports.push(Import {
                             module: imp.module.to_string(),
@@ -232,7 +241,11 @@ impl<'a> ModuleEnv<'a> {
                         info.memories.push(memory_type(m?)?);
                     }
                 }
-                Payload::TagSection(_) => return unsupported("exceptions (tag section)"),
+                Payload::TagSection(r) => {
+                    for t in r {
+                        info.tags.push(t?.func_type_idx);
+                    }
+                }
                 Payload::GlobalSection(r) => {
                     for g in r {
                         let g = g?;
@@ -253,7 +266,7 @@ impl<'a> ModuleEnv<'a> {
                             ExternalKind::Table => ExportKind::Table(e.index),
                             ExternalKind::Memory => ExportKind::Memory(e.index),
                             ExternalKind::Global => ExportKind::Global(e.index),
-                            ExternalKind::Tag => return unsupported("exceptions (tag export)"),
+                            ExternalKind::Tag => ExportKind::Tag(e.index),
                         };
                         info.exports.push(Export {
                             name: e.name.to_string(),

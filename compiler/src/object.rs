@@ -18,7 +18,9 @@ use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module, ModuleR
 use cranelift_object::{ObjectBuilder, ObjectModule};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use wasmaot_runtime::layout::{ModuleInfo, TrapSite, ABI_VERSION, DESCRIPTOR_MAGIC};
+use wasmaot_runtime::layout::{
+    Handler, HandlerSite, ModuleInfo, TrapSite, ABI_VERSION, DESCRIPTOR_MAGIC,
+};
 
 /// A compiled function body, ready to be placed in the object.
 struct CompiledBody {
@@ -26,6 +28,7 @@ struct CompiledBody {
     alignment: u64,
     relocs: Vec<ModuleReloc>,
     traps: Vec<TrapSite>,
+    handlers: Vec<HandlerSite>,
 }
 
 /// The result of compiling a module.
@@ -109,6 +112,8 @@ fn compile_one(
         .map_err(|e| CompileError::Codegen(format!("function {func_index}: {:?}", e.inner)))?;
     let code = ctx.compiled_code().expect("just compiled");
     let traps = trap_sites(code);
+    let handlers = handler_sites(code)
+        .map_err(|m| CompileError::Codegen(format!("function {func_index}: {m}")))?;
     let bytes = code.code_buffer().to_vec();
     // Align bodies as the target prefers (32 bytes on x86-64), not just as required.
     let alignment =
@@ -124,7 +129,46 @@ fn compile_one(
         alignment,
         relocs,
         traps,
+        handlers,
     })
+}
+
+/// The calls with exception handlers of a compiled function, as the runtime's unwinder reads
+/// them.
+fn handler_sites(
+    code: &cranelift_codegen::CompiledCode,
+) -> std::result::Result<Vec<HandlerSite>, String> {
+    use cranelift_codegen::{ExceptionContextLoc, FinalizedMachExceptionHandler as H};
+    let mut out = Vec::new();
+    for site in code.buffer.call_sites() {
+        if site.exception_handlers.is_empty() {
+            continue;
+        }
+        let frame_offset = site
+            .frame_offset
+            .ok_or("call with exception handlers but no frame offset")?;
+        let handlers = site
+            .exception_handlers
+            .iter()
+            .map(|h| match *h {
+                H::Tag(tag, target) => Ok(Handler::Tag {
+                    tag: tag.as_u32(),
+                    target,
+                }),
+                H::Default(target) => Ok(Handler::All { target }),
+                H::Context(ExceptionContextLoc::SPOffset(off)) => Ok(Handler::Context(off)),
+                H::Context(ExceptionContextLoc::GPR(_)) => {
+                    Err("exception context left in a register".to_string())
+                }
+            })
+            .collect::<std::result::Result<_, String>>()?;
+        out.push(HandlerSite {
+            ret_offset: site.ret_addr,
+            frame_offset,
+            handlers,
+        });
+    }
+    Ok(out)
 }
 
 /// The trap sites of a compiled function, as the runtime's trap table stores them.
@@ -198,7 +242,7 @@ pub fn emit(
     }
 
     let t0 = std::time::Instant::now();
-    let bodies = compile_bodies(&env, &*isa, opts, threads)?;
+    let mut bodies = compile_bodies(&env, &*isa, opts, threads)?;
     if std::env::var_os("WASMAOT_TIMINGS").is_some() {
         eprintln!(
             "timing: {} bodies on {threads} threads {:?}",
@@ -214,6 +258,10 @@ pub fn emit(
             .map_err(codegen_err)?;
     }
     env.info.func_sizes = bodies.iter().map(|b| b.bytes.len() as u32).collect();
+    env.info.func_handlers = bodies
+        .iter_mut()
+        .map(|b| std::mem::take(&mut b.handlers))
+        .collect();
     env.info.func_traps = bodies.into_iter().map(|b| b.traps).collect();
 
     // Array-call trampolines for escaping functions.

@@ -1,5 +1,6 @@
 /* Entry into compiled code: sigsetjmp/siglongjmp around an array-call trampoline, a
-   register-preserving call stub, and the outline stack probe Cranelift may call. */
+   register-preserving call stub, the exception-handler resume stub, and the outline stack
+   probe Cranelift may call. */
 #include <setjmp.h>
 #include <stddef.h>
 
@@ -39,6 +40,21 @@ __asm__(".text\n"
         "  ret\n"
         ".size wasmaot_enter_trampoline, .-wasmaot_enter_trampoline\n"
 
+        /* Resumes compiled code at an exception handler: wasmaot_resume(pc, sp, fp, payload)
+           sets rsp and rbp to the handler frame's, puts the exception in rax (Cranelift's
+           first exception payload register; every other register is dead on that edge) and
+           jumps. */
+        ".p2align 4\n"
+        ".globl wasmaot_resume\n"
+        ".hidden wasmaot_resume\n"
+        ".type wasmaot_resume,@function\n"
+        "wasmaot_resume:\n"
+        "  mov %rsi, %rsp\n"
+        "  mov %rdx, %rbp\n"
+        "  mov %rcx, %rax\n"
+        "  jmp *%rdi\n"
+        ".size wasmaot_resume, .-wasmaot_resume\n"
+
         /* Stack probe, Cranelift's outline convention: frame size in rax, touches every page
            of the frame-to-be below rsp, preserves all registers. */
         ".p2align 4\n"
@@ -73,6 +89,7 @@ static void wasmaot_enter_trampoline(wasmaot_tramp_fn tramp, void *callee, void 
                            size_t len) {
     tramp(callee, caller, values, len);
 }
+void wasmaot_resume(void) { __builtin_trap(); }
 void wasmaot_probestack(void) {}
 void wasmaot_probestack_end(void) {}
 #endif

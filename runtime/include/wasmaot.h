@@ -47,6 +47,7 @@ enum {
     WASMAOT_TRAP_NULL_REFERENCE = 12,
     WASMAOT_TRAP_HOST = 13,
     WASMAOT_TRAP_EXIT = 14,
+    WASMAOT_TRAP_UNCAUGHT_EXCEPTION = 15,
 };
 
 /* Import kinds for wasmaot_import_t. */

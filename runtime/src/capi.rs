@@ -251,10 +251,16 @@ pub unsafe extern "C" fn wasmaot_call(
     match f.call(&vals) {
         Ok(rs) => {
             for (k, r) in rs.iter().enumerate().take(nresults) {
+                let Some(kind) = KINDS.iter().position(|t| *t == r.ty()) else {
+                    return record(&Error::Type(format!(
+                        "unsupported: {:?} results through the C API",
+                        r.ty()
+                    )));
+                };
                 let mut bytes = [0u8; 16];
                 bytes.copy_from_slice(&r.to_raw().to_le_bytes());
                 let v = wasmaot_val_t {
-                    kind: KINDS.iter().position(|t| *t == r.ty()).unwrap() as u32,
+                    kind: kind as u32,
                     _pad: 0,
                     of: wasmaot_val_union { v128: bytes },
                 };

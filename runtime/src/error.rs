@@ -17,6 +17,8 @@ pub struct Trap {
     pub message: Option<String>,
     /// Faulting program counter, for traps raised by a signal.
     pub pc: Option<usize>,
+    /// The exception, for [`TrapKind::UncaughtException`].
+    pub exception: Option<crate::exceptions::Exception>,
 }
 
 impl Trap {
@@ -28,6 +30,7 @@ impl Trap {
             exit_code: None,
             message: None,
             pc: None,
+            exception: None,
         }
     }
 

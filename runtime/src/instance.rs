@@ -1,6 +1,7 @@
 //! Instances: the vmctx compiled code runs against, and instantiation in spec order.
 
 use crate::error::{Error, Trap};
+use crate::exceptions::VMExn;
 use crate::func::Func;
 use crate::global::Global;
 use crate::layout::BoundsChecks;
@@ -11,6 +12,7 @@ use crate::layout::{
 use crate::memory::{Memory, MemoryLayout};
 use crate::module::Module;
 use crate::table::Table;
+use crate::tag::Tag;
 use crate::{libcalls, Extern};
 use std::alloc::Layout;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,6 +37,11 @@ pub(crate) struct InstanceInner {
     /// Import sources kept alive (instances, host functions); never read.
     #[allow(dead_code)]
     imported_funcs: Vec<Option<Func>>,
+    /// Every tag, imported first.
+    pub(crate) tags: Vec<Tag>,
+    /// Exception objects thrown by this instance's code; they live as long as the instance
+    /// because compiled code may keep `exnref`s anywhere.
+    exns: Mutex<Vec<Arc<VMExn>>>,
     pub(crate) dropped_elems: Box<[AtomicBool]>,
     pub(crate) dropped_datas: Box<[AtomicBool]>,
     keepalive: Mutex<Vec<KeepAlive>>,
@@ -69,6 +76,13 @@ pub struct Instance(pub(crate) Arc<InstanceInner>);
 impl std::fmt::Debug for Instance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Instance({}, {:p})", self.0.module.name(), self.0.vmctx)
+    }
+}
+
+impl InstanceInner {
+    /// Takes ownership of an exception object thrown by this instance's code.
+    pub(crate) fn own_exn(&self, e: Arc<VMExn>) {
+        self.exns.lock().unwrap_or_else(|e| e.into_inner()).push(e);
     }
 }
 
@@ -132,6 +146,7 @@ impl Instance {
             ExportKind::Table(i) => Extern::Table(self.0.tables[i as usize].clone()),
             ExportKind::Memory(i) => Extern::Memory(self.0.memories[i as usize].clone()),
             ExportKind::Global(i) => Extern::Global(self.global(i)),
+            ExportKind::Tag(i) => Extern::Tag(self.0.tags[i as usize].clone()),
         }
     }
 
@@ -313,6 +328,7 @@ pub(crate) fn instantiate(module: &Module, imports: Vec<Resolved>) -> Result<Ins
     let mut tables = Vec::with_capacity(info.tables.len());
     let mut imported_globals = Vec::with_capacity(info.num_imported_globals as usize);
     let mut imported_funcs = Vec::with_capacity(info.num_imported_funcs as usize);
+    let mut tags = Vec::with_capacity(info.tags.len());
     // Put the vmctx under an owner right away so early errors free it.
     struct VmctxGuard(*mut u8, Layout);
     impl Drop for VmctxGuard {
@@ -382,8 +398,16 @@ pub(crate) fn instantiate(module: &Module, imports: Vec<Resolved>) -> Result<Ins
                 unsafe { *(w(o) as *mut usize) = g.storage() as usize };
                 imported_globals.push(g);
             }
+            (ExternType::Tag(_), Resolved::Extern(Extern::Tag(t))) => tags.push(t),
             _ => return Err(Error::Instantiation("import kind mismatch".into())),
         }
+    }
+    for &ty in &info.tags[info.num_imported_tags as usize..] {
+        tags.push(Tag::new(info.types[ty as usize].clone()));
+    }
+    for (i, t) in tags.iter().enumerate() {
+        // SAFETY: pointer-sized field of the vmctx.
+        unsafe { *(w(off.tag(i as u32)) as *mut usize) = t.identity() };
     }
     // Defined memories get the layout the module's code was compiled for: explicit bounds
     // checks need no guard region, so their 32-bit memories reserve only their maximum.
@@ -447,6 +471,8 @@ pub(crate) fn instantiate(module: &Module, imports: Vec<Resolved>) -> Result<Ins
         tables,
         imported_globals,
         imported_funcs,
+        tags,
+        exns: Mutex::new(Vec::new()),
         dropped_elems: flags(info.elems.len()),
         dropped_datas: flags(info.datas.len()),
         keepalive: Mutex::new(Vec::new()),

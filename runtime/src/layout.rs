@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 /// Magic bytes at the start of every module descriptor.
 pub const DESCRIPTOR_MAGIC: [u8; 8] = *b"WASMAOT\0";
 /// Version of this contract; the runtime refuses descriptors with another version.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 /// Size of one Wasm page.
 pub const WASM_PAGE_SIZE: u64 = 65536;
 /// Suffix of the root descriptor symbol: `<name>` + this.
@@ -169,6 +169,8 @@ pub struct VMCounts {
     pub escaping_funcs: u32,
     /// Function types in the module's type section.
     pub types: u32,
+    /// Exception tags, imported and defined.
+    pub tags: u32,
 }
 
 /// Offsets of every field of an instance context (`VMContext`), derived from [`VMCounts`].
@@ -186,6 +188,7 @@ pub struct VMCounts {
 ///      imported_funcs:    [VMFuncRef; imported_funcs]
 ///      escaping_funcs:    [VMFuncRef; escaping_funcs]
 ///      type_ids:          [u32; types]
+///      (align 8) tags:    [*const (); tags]             (identity of each tag)
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VMOffsets {
@@ -208,6 +211,9 @@ pub struct VMOffsets {
     pub escaping_funcs: u32,
     /// Start of the canonical type id array.
     pub type_ids: u32,
+    /// Start of the tag identity array: one pointer per tag, equal for two tags exactly when
+    /// they are the same tag (an imported tag holds its exporter's pointer).
+    pub tags: u32,
     /// Total size in bytes (multiple of 16).
     pub size: u32,
 }
@@ -230,7 +236,8 @@ impl VMOffsets {
         let imported_funcs = defined_globals + GLOBAL_SIZE * counts.defined_globals;
         let escaping_funcs = imported_funcs + funcref::SIZE * counts.imported_funcs;
         let type_ids = escaping_funcs + funcref::SIZE * counts.escaping_funcs;
-        let size = align16(type_ids + 4 * counts.types);
+        let tags = (type_ids + 4 * counts.types + 7) & !7;
+        let size = align16(tags + 8 * counts.tags);
         VMOffsets {
             counts,
             memories,
@@ -241,6 +248,7 @@ impl VMOffsets {
             imported_funcs,
             escaping_funcs,
             type_ids,
+            tags,
             size,
         }
     }
@@ -275,6 +283,10 @@ impl VMOffsets {
     /// Offset of the canonical id of module type `i`.
     pub fn type_id(&self, i: u32) -> u32 {
         self.type_ids + 4 * i
+    }
+    /// Offset of tag `i`'s identity pointer.
+    pub fn tag(&self, i: u32) -> u32 {
+        self.tags + 8 * i
     }
 }
 
@@ -315,11 +327,13 @@ pub enum TrapKind {
     Host = 13,
     /// WASI `proc_exit`: not an error, carries an exit status.
     Exit = 14,
+    /// A Wasm exception was thrown and no handler in Wasm code caught it.
+    UncaughtException = 15,
 }
 
 impl TrapKind {
     /// Every kind, for tables and tests.
-    pub const ALL: [TrapKind; 14] = [
+    pub const ALL: [TrapKind; 15] = [
         TrapKind::StackOverflow,
         TrapKind::MemoryOutOfBounds,
         TrapKind::HeapMisaligned,
@@ -334,6 +348,7 @@ impl TrapKind {
         TrapKind::NullReference,
         TrapKind::Host,
         TrapKind::Exit,
+        TrapKind::UncaughtException,
     ];
 
     /// The message the spec test suite uses for this trap.
@@ -353,6 +368,7 @@ impl TrapKind {
             TrapKind::NullReference => "null reference",
             TrapKind::Host => "host trap",
             TrapKind::Exit => "exit",
+            TrapKind::UncaughtException => "uncaught exception",
         }
     }
 
@@ -369,6 +385,45 @@ pub struct TrapSite {
     pub offset: u32,
     /// What a fault here means.
     pub kind: TrapKind,
+}
+
+/// A call instruction inside a `try_table`: where the unwinder may resume its function.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandlerSite {
+    /// Offset of the call's return address from the start of the function body.
+    pub ret_offset: u32,
+    /// Distance from the frame pointer down to the stack pointer at the call; the handler
+    /// runs with `sp = fp - frame_offset`.
+    pub frame_offset: u32,
+    /// Handlers in the order they are tried; the first that matches wins.
+    pub handlers: Vec<Handler>,
+}
+
+/// One entry of a [`HandlerSite`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Handler {
+    /// The vmctx that gives the following tags their meaning is stored at `sp + offset`.
+    Context(u32),
+    /// Exceptions of tag index `tag` (of that vmctx's module) resume at body offset `target`.
+    Tag {
+        /// Tag index in the module.
+        tag: u32,
+        /// Handler offset from the start of the function body.
+        target: u32,
+    },
+    /// Every exception resumes at body offset `target`.
+    All {
+        /// Handler offset from the start of the function body.
+        target: u32,
+    },
+}
+
+/// Layout of an exception object, as compiled handlers read it: an `exnref` points here.
+pub mod exn {
+    /// Offset of the tag's identity pointer (see [`super::VMOffsets::tags`]).
+    pub const TAG: u32 = 0;
+    /// Offset of the pointer to the payload: one 16-byte slot per tag parameter.
+    pub const VALUES: u32 = 8;
 }
 
 /// Signature of the runtime entry points compiled code calls through the builtins table
@@ -407,6 +462,13 @@ macro_rules! for_each_builtin {
             memory_atomic_wait32(mem: i32, addr: i64, expected: i32, timeout: i64) -> i64;
             /// `memory.atomic.wait64`: as above.
             memory_atomic_wait64(mem: i32, addr: i64, expected: i64, timeout: i64) -> i64;
+            /// `throw`, first half: a new exception of tag `tag` whose payload is copied from
+            /// `values` (one 16-byte slot per tag parameter); returns the `exnref`.
+            exn_new(tag: i32, values: i64) -> i64;
+            /// Unwinds `exn` (non-null) to the nearest handler in a caller of the Wasm function
+            /// whose frame pointer is `fp` (that function's own handlers were tried inline);
+            /// never returns.
+            exn_throw(exn: i64, fp: i64) -> i32;
         }
     };
 }
@@ -451,6 +513,8 @@ pub enum ValType {
     FuncRef,
     /// Nullable external reference.
     ExternRef,
+    /// Nullable exception reference (a pointer to an [`exn`] object).
+    ExnRef,
 }
 
 /// A function signature.
@@ -542,6 +606,8 @@ pub enum ExternType {
     Memory(MemoryType),
     /// A global.
     Global(GlobalType),
+    /// An exception tag of a function type (index into `ModuleInfo::types`; no results).
+    Tag(u32),
 }
 
 /// One import.
@@ -566,6 +632,8 @@ pub enum ExportKind {
     Memory(u32),
     /// Global index.
     Global(u32),
+    /// Tag index.
+    Tag(u32),
 }
 
 /// One export.
@@ -663,6 +731,12 @@ pub struct ModuleInfo {
     pub func_sizes: Vec<u32>,
     /// Trap sites of each defined function body (sorted by offset).
     pub func_traps: Vec<Vec<TrapSite>>,
+    /// Calls with exception handlers of each defined function body (sorted by offset).
+    pub func_handlers: Vec<Vec<HandlerSite>>,
+    /// Type index of every tag (imported first).
+    pub tags: Vec<u32>,
+    /// Number of imported tags.
+    pub num_imported_tags: u32,
     /// How 32-bit memories are checked.
     pub bounds_checks: BoundsChecks,
     /// Layout counts (the runtime recomputes offsets from these).
@@ -693,6 +767,7 @@ impl ModuleInfo {
             imported_funcs: self.num_imported_funcs,
             escaping_funcs: self.escaping.len() as u32,
             types: self.types.len() as u32,
+            tags: self.tags.len() as u32,
         }
     }
 

@@ -8,6 +8,7 @@ pub mod capi;
 pub mod command;
 pub mod cpu;
 pub mod error;
+pub mod exceptions;
 pub mod func;
 pub mod global;
 pub mod instance;
@@ -19,12 +20,14 @@ pub mod memory;
 pub mod mmap;
 pub mod module;
 pub mod table;
+pub mod tag;
 pub mod traps;
 pub mod values;
 pub mod wasi;
 pub mod wasi_link;
 
 pub use error::{Error, Trap};
+pub use exceptions::{Exception, ExnRef};
 pub use func::{Caller, Func};
 pub use global::Global;
 pub use instance::Instance;
@@ -33,6 +36,7 @@ pub use linker::Linker;
 pub use memory::{Limits, Memory, MemoryError};
 pub use module::Module;
 pub use table::{Table, TableError};
+pub use tag::Tag;
 pub use values::Val;
 
 /// Anything that can be imported or exported.
@@ -46,16 +50,19 @@ pub enum Extern {
     Memory(Memory),
     /// A global.
     Global(Global),
+    /// An exception tag.
+    Tag(Tag),
 }
 
 impl Extern {
-    /// "function", "table", "memory" or "global".
+    /// "function", "table", "memory", "global" or "tag".
     pub fn kind_name(&self) -> &'static str {
         match self {
             Extern::Func(_) => "function",
             Extern::Table(_) => "table",
             Extern::Memory(_) => "memory",
             Extern::Global(_) => "global",
+            Extern::Tag(_) => "tag",
         }
     }
 }
@@ -73,6 +80,11 @@ impl From<Table> for Extern {
 impl From<Memory> for Extern {
     fn from(m: Memory) -> Extern {
         Extern::Memory(m)
+    }
+}
+impl From<Tag> for Extern {
+    fn from(t: Tag) -> Extern {
+        Extern::Tag(t)
     }
 }
 impl From<Global> for Extern {

@@ -37,6 +37,7 @@ fn in_bounds(start: u64, len: u64, size: u64) -> bool {
 /// Builtin implementations; signatures follow `for_each_builtin!`.
 mod imp {
     use super::*;
+    pub(super) use crate::exceptions::{exn_new, exn_throw};
 
     pub unsafe extern "C" fn memory_grow(vmctx: *mut u8, m: i32, delta: i64) -> i64 {
         // SAFETY: compiled code passes its own vmctx.

@@ -168,6 +168,14 @@ pub fn check_import(module: &Module, imp: &Import, ext: &Extern) -> Result<(), S
             }
             Ok(())
         }
+        (ExternType::Tag(want), Extern::Tag(t)) => {
+            let want = &module.info().types[*want as usize];
+            if want == t.ty() {
+                Ok(())
+            } else {
+                Err(format!("expected tag {want:?}, found {:?}", t.ty()))
+            }
+        }
         (want, have) => Err(format!(
             "expected {}, found {}",
             kind_name(want),
@@ -211,5 +219,6 @@ fn kind_name(t: &ExternType) -> &'static str {
         ExternType::Table(_) => "table",
         ExternType::Memory(_) => "memory",
         ExternType::Global(_) => "global",
+        ExternType::Tag(_) => "tag",
     }
 }

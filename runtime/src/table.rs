@@ -78,6 +78,7 @@ fn elem_raw(ty: ValType, v: &Val) -> Result<u64, TableError> {
             }
         }
         (ValType::ExternRef, Val::ExternRef(e)) => Ok(extern_to_raw(*e)),
+        (ValType::ExnRef, Val::ExnRef(e)) => Ok(e.as_ref().map_or(0, |e| e.raw() as u64)),
         _ => Err(TableError::ValueType(v.ty(), ty)),
     }
 }
@@ -85,7 +86,10 @@ fn elem_raw(ty: ValType, v: &Val) -> Result<u64, TableError> {
 impl Table {
     /// Creates a table of `ty.initial` elements, all set to `init`.
     pub fn new(ty: TableType, init: Val) -> Result<Table, TableError> {
-        if !matches!(ty.element, ValType::FuncRef | ValType::ExternRef) {
+        if !matches!(
+            ty.element,
+            ValType::FuncRef | ValType::ExternRef | ValType::ExnRef
+        ) {
             return Err(TableError::Type(format!("element type {:?}", ty.element)));
         }
         if ty.maximum.is_some_and(|m| m < ty.initial) {
@@ -203,6 +207,11 @@ impl Table {
         Some(match self.0.ty.element {
             // SAFETY: funcref elements are null or live funcrefs.
             ValType::FuncRef => Val::FuncRef(unsafe { Func::from_raw(raw as usize) }),
+            // SAFETY: exnref elements are null or exception objects compiled code stored,
+            // owned by a live instance.
+            ValType::ExnRef => {
+                Val::ExnRef(unsafe { crate::exceptions::ExnRef::from_raw(raw as usize) })
+            }
             _ => Val::ExternRef(extern_from_raw(raw)),
         })
     }

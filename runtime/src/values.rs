@@ -23,6 +23,8 @@ pub enum Val {
     FuncRef(Option<Func>),
     /// External reference, an opaque host number (`None` is null).
     ExternRef(Option<u64>),
+    /// Exception reference (`None` is null).
+    ExnRef(Option<crate::exceptions::ExnRef>),
 }
 
 impl PartialEq for Val {
@@ -37,6 +39,7 @@ impl PartialEq for Val {
                 a.as_ref().map(|f| f.raw()) == b.as_ref().map(|f| f.raw())
             }
             (Val::ExternRef(a), Val::ExternRef(b)) => a == b,
+            (Val::ExnRef(a), Val::ExnRef(b)) => a == b,
             _ => false,
         }
     }
@@ -53,6 +56,7 @@ impl Val {
             Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FuncRef,
             Val::ExternRef(_) => ValType::ExternRef,
+            Val::ExnRef(_) => ValType::ExnRef,
         }
     }
 
@@ -66,6 +70,7 @@ impl Val {
             ValType::V128 => Val::V128(0),
             ValType::FuncRef => Val::FuncRef(None),
             ValType::ExternRef => Val::ExternRef(None),
+            ValType::ExnRef => Val::ExnRef(None),
         }
     }
 
@@ -79,6 +84,7 @@ impl Val {
             Val::V128(x) => *x,
             Val::FuncRef(f) => f.as_ref().map_or(0, |f| f.raw() as u64) as ValRaw,
             Val::ExternRef(e) => extern_to_raw(*e) as ValRaw,
+            Val::ExnRef(e) => e.as_ref().map_or(0, |e| e.raw()) as ValRaw,
         }
     }
 
@@ -86,7 +92,7 @@ impl Val {
     ///
     /// # Safety
     /// A funcref slot must be null or point to a live [`crate::layout::VMFuncRef`] created by
-    /// this runtime.
+    /// this runtime, an exnref slot null or a live exception object.
     pub unsafe fn from_raw(raw: ValRaw, ty: ValType) -> Val {
         match ty {
             ValType::I32 => Val::I32(raw as u32 as i32),
@@ -97,6 +103,10 @@ impl Val {
             // SAFETY: forwarded from the caller's contract.
             ValType::FuncRef => Val::FuncRef(unsafe { Func::from_raw(raw as u64 as usize) }),
             ValType::ExternRef => Val::ExternRef(extern_from_raw(raw as u64)),
+            // SAFETY: forwarded from the caller's contract.
+            ValType::ExnRef => {
+                Val::ExnRef(unsafe { crate::exceptions::ExnRef::from_raw(raw as u64 as usize) })
+            }
         }
     }
 

@@ -23,9 +23,13 @@ pub struct Args {
     /// Pass the whole process environment to the program at run time.
     #[arg(long = "inherit-env")]
     inherit_env: bool,
-    /// CPU features the code may use: `baseline` (portable x86-64-v2) or `native` (this machine).
-    #[arg(long, default_value = "baseline", value_parser = super::compile::parse_cpu)]
+    /// CPU features the code may use: `native` (this machine's, the default: the executable is
+    /// built to run here) or `baseline` (portable x86-64-v2, for copying to other machines).
+    #[arg(long, default_value = "native", value_parser = super::compile::parse_cpu)]
     cpu: wasmaot::Cpu,
+    /// Compilation threads (0 = all cores).
+    #[arg(short = 'j', long = "threads", default_value = "0")]
+    threads: usize,
     /// Bounds checks for 32-bit memories: `guard` or `explicit`.
     #[arg(long = "bounds-checks", default_value = "guard", value_parser = parse_bounds)]
     bounds_checks: BoundsChecks,
@@ -130,6 +134,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         bounds_checks: a.bounds_checks,
         cpu: a.cpu,
         opt_level: a.opt_level,
+        threads: a.threads,
         ..Default::default()
     };
     let out = compile_file(&a.input, &opts)?;

@@ -82,7 +82,7 @@ pub fn report(info: &ModuleInfo) -> String {
         let _ = writeln!(o, " - type[{i}] {}", sig(info, i as u32));
     }
     let _ = writeln!(o, "Import[{}]:", info.imports.len());
-    let (mut f, mut t, mut m, mut g) = (0, 0, 0, 0);
+    let (mut f, mut t, mut m, mut g, mut tg) = (0, 0, 0, 0, 0);
     for imp in &info.imports {
         let what = match &imp.ty {
             ExternType::Func(ty) => {
@@ -106,6 +106,10 @@ pub fn report(info: &ModuleInfo) -> String {
                     u8::from(gt.mutable)
                 )
                 .to_lowercase()
+            }
+            ExternType::Tag(ty) => {
+                tg += 1;
+                format!("tag[{}] sig={ty}", tg - 1)
             }
         };
         let _ = writeln!(o, " - {what} <- {}.{}", imp.module, imp.name);
@@ -157,6 +161,7 @@ pub fn report(info: &ModuleInfo) -> String {
             ExportKind::Table(i) => format!("table[{i}]"),
             ExportKind::Memory(i) => format!("memory[{i}]"),
             ExportKind::Global(i) => format!("global[{i}]"),
+            ExportKind::Tag(i) => format!("tag[{i}]"),
         };
         let _ = writeln!(o, " - {what} -> \"{}\"", e.name);
     }

@@ -89,6 +89,7 @@ fn show(v: &Val) -> String {
         Val::V128(x) => format!("{x:#034x}"),
         Val::FuncRef(f) => if f.is_some() { "funcref" } else { "null" }.to_string(),
         Val::ExternRef(e) => e.map_or("null".to_string(), |n| format!("externref {n}")),
+        Val::ExnRef(e) => if e.is_some() { "exnref" } else { "null" }.to_string(),
     }
 }
 

@@ -20,18 +20,7 @@ impl Translator<'_, '_> {
                 self.b.ins().trap(env::trap_code(TrapKind::Unreachable));
                 self.reachable = false;
             }
-            Operator::Block { blockty } => {
-                let (params, results) = self.block_sig(blockty);
-                let dest = self.new_block(&results);
-                self.control.push(Frame {
-                    kind: FrameKind::Block,
-                    dest,
-                    height: self.stack.len() - params.len(),
-                    num_params: params.len(),
-                    num_results: results.len(),
-                    dest_used: false,
-                });
-            }
+            Operator::Block { blockty } => self.push_block(blockty, FrameKind::Block),
             Operator::Loop { blockty } => {
                 let (params, results) = self.block_sig(blockty);
                 let header = self.new_block(&params);
@@ -126,16 +115,6 @@ impl Translator<'_, '_> {
                 let v = self.b.ins().select(c, a, b);
                 self.push(v);
             }
-            Operator::Try { .. }
-            | Operator::TryTable { .. }
-            | Operator::Throw { .. }
-            | Operator::ThrowRef
-            | Operator::Rethrow { .. }
-            | Operator::Catch { .. }
-            | Operator::CatchAll
-            | Operator::Delegate { .. } => {
-                return crate::error::unsupported("exceptions (exception handling operators)");
-            }
             Operator::TypedSelectMulti { .. } => {
                 return crate::error::unsupported("select with multiple results");
             }
@@ -154,6 +133,20 @@ impl Translator<'_, '_> {
         Ok(true)
     }
 
+    /// Opens a `block`-like frame (also `try_table`): its params stay on the stack.
+    pub(super) fn push_block(&mut self, blockty: wasmparser::BlockType, kind: FrameKind) {
+        let (params, results) = self.block_sig(blockty);
+        let dest = self.new_block(&results);
+        self.control.push(Frame {
+            kind,
+            dest,
+            height: self.stack.len() - params.len(),
+            num_params: params.len(),
+            num_results: results.len(),
+            dest_used: false,
+        });
+    }
+
     fn new_block(&mut self, params: &[ir::Type]) -> ir::Block {
         let block = self.b.create_block();
         for &t in params {
@@ -163,7 +156,7 @@ impl Translator<'_, '_> {
     }
 
     /// The block a branch to `depth` jumps to and how many values it carries.
-    fn branch_target(&mut self, depth: u32) -> (ir::Block, usize) {
+    pub(super) fn branch_target(&mut self, depth: u32) -> (ir::Block, usize) {
         let i = self.control.len() - 1 - depth as usize;
         let frame = &mut self.control[i];
         match frame.kind {
@@ -230,6 +223,10 @@ impl Translator<'_, '_> {
         }
         if let FrameKind::Loop { header } = frame.kind {
             self.b.seal_block(header);
+        }
+        if let FrameKind::TryTable { ref mut catches } = frame.kind {
+            let catches = std::mem::take(catches);
+            self.finish_try_table(catches);
         }
         self.stack.truncate(frame.height);
         if frame.dest_used {
@@ -317,6 +314,11 @@ impl Translator<'_, '_> {
         if tail {
             self.b.ins().return_call(fref, &all);
             self.reachable = false;
+        } else if let Some((et, cont)) =
+            self.exception_table(self.b.func.dfg.ext_funcs[fref].signature)
+        {
+            self.b.ins().try_call(fref, &all, et);
+            self.continue_in(cont);
         } else {
             let inst = self.b.ins().call(fref, &all);
             self.push_results(inst);
@@ -384,9 +386,20 @@ impl Translator<'_, '_> {
         if tail {
             self.b.ins().return_call_indirect(sig, code, &all);
             self.reachable = false;
+        } else if let Some((et, cont)) = self.exception_table(sig) {
+            self.b.ins().try_call_indirect(code, &all, et);
+            self.continue_in(cont);
         } else {
             let inst = self.b.ins().call_indirect(sig, code, &all);
             self.push_results(inst);
         }
+    }
+
+    /// Continues after a `try_call` in its normal-return block, whose params are the results.
+    fn continue_in(&mut self, cont: ir::Block) {
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
+        let rs = self.b.block_params(cont).to_vec();
+        self.stack.extend(rs);
     }
 }

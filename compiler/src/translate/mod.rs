@@ -2,13 +2,14 @@
 //!
 //! The driver keeps the Wasm operand stack as a `Vec<Value>` and a control stack of
 //! block/loop/if frames, and hands each operator to the file of its family:
-//! [`control`] (branches, calls), [`variables`] (locals, globals), [`numeric`] (integer and
+//! [`control`] (branches, calls), [`exceptions`] (`try_table`, `throw`), [`variables`] (locals, globals), [`numeric`] (integer and
 //! float arithmetic, conversions), [`memory`] (loads, stores, `memory.*`), [`table`] (tables
 //! and references) and [`simd`] (v128). After `br`, `return` or `unreachable` the rest of the
 //! block is dead: operators are skipped, tracking only nesting, until the matching `else`/`end`.
 
 mod control;
 mod env;
+mod exceptions;
 mod memory;
 mod numeric;
 mod simd;
@@ -54,7 +55,7 @@ pub fn ir_type_of(t: wasmaot_runtime::layout::ValType) -> Type {
         V::F32 => types::F32,
         V::F64 => types::F64,
         V::V128 => types::I8X16,
-        V::FuncRef | V::ExternRef => types::I64,
+        V::FuncRef | V::ExternRef | V::ExnRef => types::I64,
     }
 }
 
@@ -80,6 +81,10 @@ enum FrameKind {
         else_block: Block,
         else_seen: bool,
         params: Vec<Value>,
+    },
+    /// A `try_table` and its catch clauses (see `exceptions.rs`).
+    TryTable {
+        catches: Vec<exceptions::CatchClause>,
     },
 }
 
@@ -326,7 +331,7 @@ impl<'m, 'b> Translator<'m, 'b> {
         if !self.reachable {
             return self.op_unreachable(op);
         }
-        if self.control_op(op)? {
+        if self.control_op(op)? || self.exception_op(op)? {
             let call = matches!(
                 op,
                 Operator::Call { .. } | Operator::CallIndirect { .. } | Operator::CallRef { .. }

@@ -362,7 +362,12 @@ impl Runner {
                     Compiled::Invalid(m) | Compiled::Other(m) => Outcome::Fail(m),
                 }
             }
-            WastDirective::AssertException { .. } => Outcome::Unsupported("exceptions".into()),
+            WastDirective::AssertException { exec, .. } => match self.exec(exec) {
+                Ok(Ok(vals)) => Outcome::Fail(format!("expected an exception, got {vals:?}")),
+                Ok(Err(Error::Trap(t))) if t.kind == TrapKind::UncaughtException => Outcome::Ok,
+                Ok(Err(e)) => Outcome::Fail(format!("expected an exception, got {e}")),
+                Err(o) => o,
+            },
             WastDirective::Thread(_) | WastDirective::Wait { .. } => {
                 Outcome::Unsupported("threads".into())
             }

@@ -7,6 +7,7 @@
 
 pub mod registry;
 pub mod signals;
+pub(crate) mod unwind;
 
 use crate::error::Trap;
 use crate::layout::{ArrayCallFn, TrapKind, ValRaw};

@@ -1,9 +1,9 @@
 //! Process-wide registry of loaded code ranges, used to map a program counter to its Wasm
 //! function and trap kind (also from inside the signal handler, without allocating).
 
-use crate::layout::{ModuleInfo, TrapKind};
+use crate::layout::{HandlerSite, ModuleInfo, TrapKind, VMOffsets};
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard};
 
 /// One defined function's code range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +34,7 @@ pub struct CodeMap {
     pub end: usize,
     funcs: Vec<FuncRange>,
     info: Arc<ModuleInfo>,
+    offsets: VMOffsets,
 }
 
 impl CodeMap {
@@ -54,6 +55,7 @@ impl CodeMap {
             start,
             end,
             funcs,
+            offsets: VMOffsets::new(info.counts),
             info,
         }
     }
@@ -61,6 +63,34 @@ impl CodeMap {
     /// Whether `pc` is inside this module's code.
     pub fn contains(&self, pc: usize) -> bool {
         self.start <= pc && pc < self.end
+    }
+
+    /// The function body containing `pc`.
+    fn func_at(&self, pc: usize) -> Option<&FuncRange> {
+        let i = self.funcs.partition_point(|f| f.start <= pc);
+        let f = &self.funcs[i.checked_sub(1)?];
+        (pc < f.end).then_some(f)
+    }
+
+    /// What the unwinder needs to know about return address `pc`.
+    fn frame_info(&self, pc: usize) -> FrameInfo<'_> {
+        let Some(f) = self.func_at(pc) else {
+            return FrameInfo::NotWasm;
+        };
+        let off = (pc - f.start) as u32;
+        let sites = self
+            .info
+            .func_handlers
+            .get(f.def_index as usize)
+            .map_or(&[][..], |v| &v[..]);
+        FrameInfo::Wasm {
+            body: f.start,
+            site: sites
+                .binary_search_by_key(&off, |s| s.ret_offset)
+                .ok()
+                .map(|j| &sites[j]),
+            offsets: self.offsets,
+        }
     }
 
     /// Finds the function containing `pc` and the trap site at `pc` (no allocation).
@@ -101,6 +131,36 @@ impl CodeMap {
             .get(def_index as usize)
             .map(|s| s.as_str())
     }
+}
+
+/// What a return address says about the frame that will be returned to.
+pub(crate) enum FrameInfo<'a> {
+    /// Not inside a Wasm function body: the frame belongs to the host or a trampoline.
+    NotWasm,
+    /// Inside the Wasm function body starting at `body`.
+    Wasm {
+        /// Address of the body's first byte.
+        body: usize,
+        /// The call's handlers, when the call is inside a `try_table`.
+        site: Option<&'a HandlerSite>,
+        /// Instance-context layout of the body's module.
+        offsets: VMOffsets,
+    },
+}
+
+/// A read lock on the registry for a stack walk.
+pub(crate) struct Frames(RwLockReadGuard<'static, Map>);
+
+impl Frames {
+    /// Looks up a return address.
+    pub(crate) fn lookup(&self, pc: usize) -> FrameInfo<'_> {
+        find(&self.0, pc).map_or(FrameInfo::NotWasm, |m| m.frame_info(pc))
+    }
+}
+
+/// Locks the registry for a stack walk (normal context only).
+pub(crate) fn frames() -> Frames {
+    Frames(registry().read().unwrap_or_else(|e| e.into_inner()))
 }
 
 type Map = BTreeMap<usize, Vec<Arc<CodeMap>>>;
@@ -201,6 +261,9 @@ mod tests {
             escaping: vec![],
             func_names: vec!["a".into(), "b".into()],
             func_sizes: vec![16, 32],
+            func_handlers: vec![],
+            tags: vec![],
+            num_imported_tags: 0,
             func_traps: vec![
                 vec![TrapSite {
                     offset: 3,

@@ -44,6 +44,7 @@ pub fn fake_info(name: &str) -> ModuleInfo {
         imported_funcs: 1,
         escaping_funcs: 6,
         types: 3,
+        tags: 0,
     };
     let names = ["add", "div", "unreach", "load", "recurse", "call_host"];
     let mut func_traps = vec![vec![]; 6];
@@ -60,6 +61,9 @@ pub fn fake_info(name: &str) -> ModuleInfo {
         kind: TrapKind::MemoryOutOfBounds,
     }];
     ModuleInfo {
+        func_handlers: vec![vec![]; 6],
+        tags: vec![],
+        num_imported_tags: 0,
         name: name.into(),
         types: vec![t(&[I32, I32], &[I32]), t(&[], &[]), t(&[I32], &[I32])],
         imports: vec![Import {

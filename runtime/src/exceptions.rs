@@ -1,0 +1,166 @@
+//! Wasm exceptions: exception objects (`exnref`s), the `exn_new`/`exn_throw` builtins behind
+//! `throw` and `throw_ref`, and what the host sees of an exception nobody caught.
+//!
+//! Compiled code tries the handlers of the throwing function itself inline; `exn_throw` then
+//! walks the frame-pointer chain of the Wasm frames above it (`traps::unwind`), looking each
+//! return address up in the handler tables the compiler emitted, and resumes at the first
+//! matching `try_table` handler. Wasm frames end at the innermost host→Wasm entry: an
+//! exception that reaches it becomes a [`TrapKind::UncaughtException`] trap carrying an
+//! [`Exception`], so it does not travel through host functions.
+
+use crate::error::Trap;
+use crate::instance::InstanceInner;
+use crate::layout::{exn, TrapKind, ValRaw, VMCTX_INSTANCE};
+use crate::tag::Tag;
+use crate::values::Val;
+use std::sync::Arc;
+
+/// An exception object. Compiled code reads the first two fields (offsets in [`exn`]).
+#[repr(C)]
+pub(crate) struct VMExn {
+    /// Identity of the tag (`Tag::identity`).
+    tag_identity: usize,
+    /// The payload, one 16-byte slot per tag parameter.
+    values: *const ValRaw,
+    tag: Tag,
+    storage: Box<[ValRaw]>,
+}
+
+const _: () = assert!(std::mem::offset_of!(VMExn, tag_identity) == exn::TAG as usize);
+const _: () = assert!(std::mem::offset_of!(VMExn, values) == exn::VALUES as usize);
+
+// SAFETY: `values` points into `storage`, which the object owns and never mutates.
+unsafe impl Send for VMExn {}
+// SAFETY: see above.
+unsafe impl Sync for VMExn {}
+
+/// A non-null `exnref` held by the host. It keeps its exception object alive.
+#[derive(Clone)]
+pub struct ExnRef(Arc<VMExn>);
+
+impl std::fmt::Debug for ExnRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ExnRef({:p})", Arc::as_ptr(&self.0))
+    }
+}
+
+impl PartialEq for ExnRef {
+    fn eq(&self, other: &ExnRef) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl ExnRef {
+    /// The exception's tag.
+    pub fn tag(&self) -> &Tag {
+        &self.0.tag
+    }
+
+    /// The exception's payload values.
+    pub fn values(&self) -> Vec<Val> {
+        payload(&self.0)
+    }
+
+    /// The raw `exnref` compiled code uses.
+    pub(crate) fn raw(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
+
+    /// Rebuilds a host handle from a raw non-null `exnref`.
+    ///
+    /// # Safety
+    /// `raw` must be an `exnref` produced by `exn_new` whose creating instance is alive (its
+    /// arena holds a reference).
+    pub(crate) unsafe fn from_raw(raw: usize) -> Option<ExnRef> {
+        if raw == 0 {
+            return None;
+        }
+        let p = raw as *const VMExn;
+        // SAFETY: `p` came from `Arc::as_ptr` and an arena still owns one count (contract).
+        unsafe {
+            Arc::increment_strong_count(p);
+            Some(ExnRef(Arc::from_raw(p)))
+        }
+    }
+}
+
+fn payload(e: &VMExn) -> Vec<Val> {
+    e.tag
+        .ty()
+        .params
+        .iter()
+        .zip(e.storage.iter())
+        // SAFETY: payload slots of reference type hold values compiled code produced.
+        .map(|(&t, &raw)| unsafe { Val::from_raw(raw, t) })
+        .collect()
+}
+
+/// An exception no Wasm handler caught, as reported with a [`TrapKind::UncaughtException`].
+#[derive(Clone, Debug)]
+pub struct Exception {
+    /// The exception object (its tag and payload).
+    pub exn: ExnRef,
+}
+
+impl PartialEq for Exception {
+    fn eq(&self, other: &Exception) -> bool {
+        self.exn == other.exn
+    }
+}
+impl Eq for Exception {}
+
+/// Builtin `exn_new`: allocates an exception of tag `tag` (an index into the calling
+/// instance's tags) with the payload at `values`, owned by the calling instance.
+///
+/// # Safety
+/// `vmctx` is the caller's live vmctx, `tag` a valid tag index, and `values` points to one
+/// initialised slot per parameter of the tag.
+pub(crate) unsafe extern "C" fn exn_new(vmctx: *mut u8, tag: i32, values: i64) -> i64 {
+    // SAFETY: compiled code passes its own vmctx (contract).
+    let inst = unsafe { &**(vmctx.add(VMCTX_INSTANCE as usize) as *const *const InstanceInner) };
+    let tag = inst.tags[tag as usize].clone();
+    let n = tag.ty().params.len();
+    let storage: Box<[ValRaw]> = if n == 0 {
+        Box::new([])
+    } else {
+        // SAFETY: `values` points to `n` 16-aligned slots (contract).
+        unsafe { std::slice::from_raw_parts(values as usize as *const ValRaw, n) }.into()
+    };
+    let e = Arc::new(VMExn {
+        tag_identity: tag.identity(),
+        values: storage.as_ptr(),
+        tag,
+        storage,
+    });
+    let raw = Arc::as_ptr(&e) as usize as i64;
+    inst.own_exn(e);
+    raw
+}
+
+/// Builtin `exn_throw`: resumes at the nearest handler for `exn` in the callers of the Wasm
+/// frame `fp`, or raises an uncaught-exception trap at the innermost entry.
+///
+/// # Safety
+/// Called by compiled code only: `exn` is a live non-null `exnref`, `fp` the frame pointer of
+/// the calling Wasm function, and every frame between here and the innermost entry is a Wasm
+/// or trampoline frame that owns nothing.
+pub(crate) unsafe extern "C" fn exn_throw(_vmctx: *mut u8, exn: i64, fp: i64) -> i32 {
+    let raw = exn as usize;
+    // SAFETY: `raw` is a live exception object (contract).
+    let identity = unsafe { (*(raw as *const VMExn)).tag_identity };
+    // SAFETY: `fp` is the calling Wasm function's frame (contract).
+    match unsafe { crate::traps::unwind::find_handler(identity, fp as usize) } {
+        // SAFETY: the handler was found on this thread's stack above this frame, within the
+        // current entry; this frame and the ones skipped own nothing.
+        Some(h) => unsafe { crate::traps::unwind::resume(h, raw) },
+        None => {
+            // SAFETY: as above, the object is alive while its instance runs.
+            let exn = unsafe { ExnRef::from_raw(raw) }.expect("exn_throw of null");
+            let trap = Trap {
+                exception: Some(Exception { exn }),
+                ..Trap::new(TrapKind::UncaughtException)
+            };
+            crate::traps::raise_trap(trap)
+        }
+    }
+}
