@@ -284,3 +284,53 @@ fn legacy_exception_handling_is_rejected() {
         "{err}"
     );
 }
+
+#[test]
+fn unreachable_exception_objects_are_freed_and_reachable_ones_kept() {
+    let inst = instance(
+        r#"(module
+          (tag $e (param i32))
+          (tag $wrap (param exnref))
+          (global $g (mut exnref) (ref.null exn))
+          (func $throw (param i32) (throw $e (local.get 0)))
+          ;; Throws $e(n) and returns the caught exnref.
+          (func $catch (param i32) (result exnref)
+            (local $x exnref)
+            (block $h (result i32 exnref)
+              (try_table (catch_ref $e $h) (call $throw (local.get 0)))
+              (unreachable))
+            (local.set $x) (drop) (local.get $x))
+          ;; An exception whose payload is another exception.
+          (func $wrap (param exnref) (result exnref)
+            (block $h (result exnref)
+              (try_table (catch_all_ref $h) (throw $wrap (local.get 0)))
+              (unreachable)))
+          (func $unwrap (param exnref) (result exnref)
+            (block $h (result exnref)
+              (try_table (catch $wrap $h) (throw_ref (local.get 0)))
+              (unreachable)))
+          (func $payload (param exnref) (result i32)
+            (block $h (result i32)
+              (try_table (catch $e $h) (throw_ref (local.get 0)))
+              (unreachable)))
+          (func (export "churn") (param $n i32) (result i32)
+            (local $keep exnref) (local $wrapped exnref)
+            (local.set $keep (call $catch (i32.const 100)))
+            (local.set $wrapped (call $wrap (call $catch (i32.const 20))))
+            (global.set $g (call $catch (i32.const 3)))
+            (loop $l
+              (drop (call $catch (local.get $n)))
+              (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+            (i32.add
+              (i32.add (call $payload (local.get $keep))
+                       (call $payload (call $unwrap (local.get $wrapped))))
+              (call $payload (global.get $g)))))"#,
+    );
+    let got = call(&inst, "churn", &[Val::I32(200_000)]).unwrap();
+    assert_eq!(got, vec![Val::I32(123)]);
+    let live = wasmaot::runtime::exceptions::live_objects();
+    assert!(
+        live < 5_000,
+        "{live} exception objects still allocated after 200k throws"
+    );
+}

@@ -7,13 +7,22 @@
 //! matching `try_table` handler. Wasm frames end at the innermost host→Wasm entry: an
 //! exception that reaches it becomes a [`TrapKind::UncaughtException`] trap carrying an
 //! [`Exception`], so it does not travel through host functions.
+//!
+//! Exception objects live in an arena of the thread that threw them. When the arena has
+//! doubled since its last collection, `exn_new` frees the objects nothing refers to any more:
+//! roots are this thread's stack and callee-saved registers (scanned conservatively,
+//! `traps::stackscan`), the `exnref` globals and tables of every live instance, and the
+//! payloads of reachable objects. Objects handed to the host are reference-counted
+//! ([`ExnRef`]); objects the host stores into Wasm state are pinned for good.
 
 use crate::error::Trap;
 use crate::instance::InstanceInner;
 use crate::layout::{exn, TrapKind, ValRaw, VMCTX_INSTANCE};
 use crate::tag::Tag;
 use crate::values::Val;
-use std::sync::Arc;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, Weak};
 
 /// An exception object. Compiled code reads the first two fields (offsets in [`exn`]).
 #[repr(C)]
@@ -66,11 +75,21 @@ impl ExnRef {
         Arc::as_ptr(&self.0) as usize
     }
 
+    /// The raw `exnref`, for storing into Wasm state (a global, table or argument) that no
+    /// collector root covers for sure: the object is kept alive for the rest of the process.
+    pub(crate) fn raw_pinned(&self) -> usize {
+        PINNED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(self.0.clone());
+        self.raw()
+    }
+
     /// Rebuilds a host handle from a raw non-null `exnref`.
     ///
     /// # Safety
-    /// `raw` must be an `exnref` produced by `exn_new` whose creating instance is alive (its
-    /// arena holds a reference).
+    /// `raw` must be an `exnref` produced by `exn_new` that is still alive: reachable from the
+    /// running Wasm code or Wasm state, or pinned.
     pub(crate) unsafe fn from_raw(raw: usize) -> Option<ExnRef> {
         if raw == 0 {
             return None;
@@ -110,7 +129,7 @@ impl PartialEq for Exception {
 impl Eq for Exception {}
 
 /// Builtin `exn_new`: allocates an exception of tag `tag` (an index into the calling
-/// instance's tags) with the payload at `values`, owned by the calling instance.
+/// instance's tags) with the payload at `values`, in this thread's arena.
 ///
 /// # Safety
 /// `vmctx` is the caller's live vmctx, `tag` a valid tag index, and `values` points to one
@@ -133,8 +152,95 @@ pub(crate) unsafe extern "C" fn exn_new(vmctx: *mut u8, tag: i32, values: i64) -
         storage,
     });
     let raw = Arc::as_ptr(&e) as usize as i64;
-    inst.own_exn(e);
+    ARENA.with(|a| {
+        let mut a = a.borrow_mut();
+        if a.objects.len() >= a.next_collection {
+            a.collect();
+        }
+        a.objects.insert(raw as usize, e);
+    });
     raw
+}
+
+/// Objects the host stored into Wasm state, or left behind by threads that exited.
+static PINNED: Mutex<Vec<Arc<VMExn>>> = Mutex::new(Vec::new());
+
+/// Instances whose globals or tables can hold `exnref`s: collection roots.
+static HOLDERS: Mutex<Vec<Weak<InstanceInner>>> = Mutex::new(Vec::new());
+
+/// Registers an instance with `exnref` globals or tables as a source of roots.
+pub(crate) fn register_holder(inst: &Arc<InstanceInner>) {
+    let mut h = HOLDERS.lock().unwrap_or_else(|e| e.into_inner());
+    h.retain(|w| w.strong_count() > 0);
+    h.push(Arc::downgrade(inst));
+}
+
+/// The exception objects thrown on one thread.
+struct Arena {
+    objects: HashMap<usize, Arc<VMExn>>,
+    /// Collect when `objects` reaches this size.
+    next_collection: usize,
+}
+
+const MIN_COLLECTION: usize = 1024;
+
+thread_local! {
+    static ARENA: RefCell<Arena> = RefCell::new(Arena {
+        objects: HashMap::new(),
+        next_collection: MIN_COLLECTION,
+    });
+}
+
+impl Drop for Arena {
+    fn drop(&mut self) {
+        // Another thread may still reach these through a global or table.
+        PINNED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(self.objects.drain().map(|(_, e)| e));
+    }
+}
+
+impl Arena {
+    /// Frees the objects no root reaches (see the module docs).
+    fn collect(&mut self) {
+        let mut marked = HashSet::new();
+        let mut work = Vec::new();
+        let mut visit = |w: usize| {
+            if self.objects.contains_key(&w) && marked.insert(w) {
+                work.push(w);
+            }
+        };
+        // SAFETY: exn_new runs on a thread executing Wasm, whose stack bounds are recorded.
+        unsafe { crate::traps::stackscan::for_each_root(&mut visit) };
+        let holders: Vec<Arc<InstanceInner>> = HOLDERS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for h in &holders {
+            h.for_each_exnref(&mut visit);
+        }
+        while let Some(p) = work.pop() {
+            let e = &self.objects[&p];
+            for (&t, &raw) in e.tag.ty().params.iter().zip(e.storage.iter()) {
+                if t == crate::layout::ValType::ExnRef {
+                    let w = raw as usize;
+                    if self.objects.contains_key(&w) && marked.insert(w) {
+                        work.push(w);
+                    }
+                }
+            }
+        }
+        self.objects.retain(|k, _| marked.contains(k));
+        self.next_collection = (2 * self.objects.len()).max(MIN_COLLECTION);
+    }
+}
+
+/// Number of exception objects in this thread's arena (for tests and diagnostics).
+pub fn live_objects() -> usize {
+    ARENA.with(|a| a.borrow().objects.len())
 }
 
 /// Builtin `exn_throw`: resumes at the nearest handler for `exn` in the callers of the Wasm

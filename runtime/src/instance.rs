@@ -1,10 +1,10 @@
 //! Instances: the vmctx compiled code runs against, and instantiation in spec order.
 
 use crate::error::{Error, Trap};
-use crate::exceptions::VMExn;
 use crate::func::Func;
 use crate::global::Global;
 use crate::layout::BoundsChecks;
+use crate::layout::ValType;
 use crate::layout::{
     ConstOp, ExportKind, ExternType, TrapKind, VMFuncRef, ValRaw, VMCTX_BUILTINS, VMCTX_HANDLE,
     VMCTX_INSTANCE,
@@ -39,9 +39,6 @@ pub(crate) struct InstanceInner {
     imported_funcs: Vec<Option<Func>>,
     /// Every tag, imported first.
     pub(crate) tags: Vec<Tag>,
-    /// Exception objects thrown by this instance's code; they live as long as the instance
-    /// because compiled code may keep `exnref`s anywhere.
-    exns: Mutex<Vec<Arc<VMExn>>>,
     pub(crate) dropped_elems: Box<[AtomicBool]>,
     pub(crate) dropped_datas: Box<[AtomicBool]>,
     keepalive: Mutex<Vec<KeepAlive>>,
@@ -80,9 +77,41 @@ impl std::fmt::Debug for Instance {
 }
 
 impl InstanceInner {
-    /// Takes ownership of an exception object thrown by this instance's code.
-    pub(crate) fn own_exn(&self, e: Arc<VMExn>) {
-        self.exns.lock().unwrap_or_else(|e| e.into_inner()).push(e);
+    /// Calls `f` with every `exnref` stored in this instance's globals and tables (imported
+    /// ones included): roots for the exception-object collector.
+    pub(crate) fn for_each_exnref(&self, f: &mut dyn FnMut(usize)) {
+        let info = &self.module.0.info;
+        let ni = info.num_imported_globals as usize;
+        for (i, g) in info.globals.iter().enumerate() {
+            if g.content != ValType::ExnRef {
+                continue;
+            }
+            let p = if i < ni {
+                self.imported_globals[i].storage()
+            } else {
+                // SAFETY: defined global storage lies inside the vmctx allocation.
+                unsafe {
+                    self.vmctx
+                        .add(self.module.0.offsets.defined_global((i - ni) as u32) as usize)
+                }
+            };
+            // SAFETY: global storage is 16 bytes, 16-aligned; the low word holds the ref.
+            f(unsafe { *(p as *const usize) });
+        }
+        for t in &self.tables {
+            if t.ty().element == ValType::ExnRef {
+                for i in 0..t.size() {
+                    f(t.get_raw(i).unwrap_or(0) as usize);
+                }
+            }
+        }
+    }
+
+    /// Whether this instance's globals or tables can hold `exnref`s.
+    fn holds_exnrefs(&self) -> bool {
+        let info = &self.module.0.info;
+        info.globals.iter().any(|g| g.content == ValType::ExnRef)
+            || info.tables.iter().any(|t| t.element == ValType::ExnRef)
     }
 }
 
@@ -472,13 +501,15 @@ pub(crate) fn instantiate(module: &Module, imports: Vec<Resolved>) -> Result<Ins
         imported_globals,
         imported_funcs,
         tags,
-        exns: Mutex::new(Vec::new()),
         dropped_elems: flags(info.elems.len()),
         dropped_datas: flags(info.datas.len()),
         keepalive: Mutex::new(Vec::new()),
     });
     // SAFETY: pointer-sized field of the vmctx.
     unsafe { *(w(VMCTX_INSTANCE) as *mut *const InstanceInner) = Arc::as_ptr(&inner) };
+    if inner.holds_exnrefs() {
+        crate::exceptions::register_holder(&inner);
+    }
     let inst = Instance(inner);
     for t in &inst.0.tables[..info.num_imported_tables as usize] {
         t.keep_instance(&inst);

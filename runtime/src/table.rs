@@ -78,7 +78,7 @@ fn elem_raw(ty: ValType, v: &Val) -> Result<u64, TableError> {
             }
         }
         (ValType::ExternRef, Val::ExternRef(e)) => Ok(extern_to_raw(*e)),
-        (ValType::ExnRef, Val::ExnRef(e)) => Ok(e.as_ref().map_or(0, |e| e.raw() as u64)),
+        (ValType::ExnRef, Val::ExnRef(e)) => Ok(e.as_ref().map_or(0, |e| e.raw_pinned() as u64)),
         _ => Err(TableError::ValueType(v.ty(), ty)),
     }
 }

@@ -84,7 +84,8 @@ impl Val {
             Val::V128(x) => *x,
             Val::FuncRef(f) => f.as_ref().map_or(0, |f| f.raw() as u64) as ValRaw,
             Val::ExternRef(e) => extern_to_raw(*e) as ValRaw,
-            Val::ExnRef(e) => e.as_ref().map_or(0, |e| e.raw()) as ValRaw,
+            // Wasm may keep it anywhere, so the object stays alive from now on.
+            Val::ExnRef(e) => e.as_ref().map_or(0, |e| e.raw_pinned()) as ValRaw,
         }
     }
 

@@ -7,6 +7,7 @@
 
 pub mod registry;
 pub mod signals;
+pub(crate) mod stackscan;
 pub(crate) mod unwind;
 
 use crate::error::Trap;
@@ -34,6 +35,8 @@ pub(crate) mod tls {
         pub static RAW_TRAP: Cell<RawTrap> = const { Cell::new(RawTrap { kind: 0, pc: 0 }) };
         /// Lowest address of this thread's stack (0 if unknown).
         pub static STACK_LOW: Cell<usize> = const { Cell::new(0) };
+        /// One past the highest address of this thread's stack (0 if unknown).
+        pub static STACK_HIGH: Cell<usize> = const { Cell::new(0) };
         /// Whether `signals::ensure_thread_ready` ran on this thread.
         pub static THREAD_READY: Cell<bool> = const { Cell::new(false) };
     }

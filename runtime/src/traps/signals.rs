@@ -128,6 +128,7 @@ pub fn ensure_thread_ready() {
             let mut size: libc::size_t = 0;
             if libc::pthread_attr_getstack(&attr, &mut addr, &mut size) == 0 {
                 tls::STACK_LOW.set(addr as usize);
+                tls::STACK_HIGH.set(addr as usize + size);
             }
             libc::pthread_attr_destroy(&mut attr);
         }
