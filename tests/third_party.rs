@@ -1,4 +1,5 @@
-//! Real-world WASI programs (YoWASP's icepll and boolector, see tests/third_party/README.md)
+//! Real-world WASI programs (YoWASP's icepll, boolector and yosys, which uses Wasm exception
+//! handling; see tests/third_party/README.md)
 //! compiled by wasmaot: each case in `tests/third_party/cases` runs as a native executable
 //! from `wasmaot build` (built once per module and capability set) and through `wasmaot run`,
 //! and must print exactly what Python's `wasmtime` prints (live via `run_wasmtime.py` with
@@ -246,8 +247,12 @@ fn ensure_modules(cases: &[Spec]) -> Result<PathBuf, String> {
         "third_party: {} missing, running tests/third_party/fetch.sh\n",
         missing.join(", ")
     ));
-    let out = Command::new("bash")
-        .arg(root.join("tests/third_party/fetch.sh"))
+    let mut fetch = Command::new("bash");
+    fetch.arg(root.join("tests/third_party/fetch.sh"));
+    if missing.contains(&"yosys.wasm") {
+        fetch.arg("--yosys");
+    }
+    let out = fetch
         .arg(&dir)
         .output()
         .map_err(|e| format!("running fetch.sh: {e}"))?;

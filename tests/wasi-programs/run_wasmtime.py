@@ -86,6 +86,7 @@ def run(wasm_path, spec, spec_dir, workdir=None):
 
         config = wasmtime.Config()
         config.wasm_memory64 = True
+        config.wasm_exceptions = True
         if os.environ.get("WASMAOT_PEER_CACHE") == "1":
             config.cache = True  # wasmtime's on-disk compilation cache (~/.cache/wasmtime)
         engine = wasmtime.Engine(config)
