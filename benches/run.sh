@@ -44,6 +44,10 @@ if [ "$quick" = 0 ]; then
     # Third-party modules for the compile-throughput section (pip download; skipped offline).
     tests/third_party/fetch.sh "${yosys[@]+"${yosys[@]}"}" "$target/third_party" >&2 || \
         echo "run.sh: tests/third_party/fetch.sh failed; compile throughput uses a workload" >&2
+    # Wasmtime 48.0.0 uses Cranelift 0.135, as wasmaot does: the compile section times it too.
+    [ -d "$target/peers/wasmtime48/wasmtime" ] || \
+        python3 -m pip install --quiet --target "$target/peers/wasmtime48" wasmtime==48.0.0 >&2 || \
+        echo "run.sh: could not install wasmtime 48.0.0; compile section compares the current wasmtime only" >&2
 fi
 
 exec python3 benches/harness/bench.py \

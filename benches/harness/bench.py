@@ -416,27 +416,23 @@ def compile_throughput(args, work, quick):
             continue
         all_h = set().union(*hashes.values()) if hashes else set()
         mod["identical"] = (len(all_h) == 1) if len(hashes) == 2 else None
-        try:
-            import wasmtime
-            data = open(c, "rb").read()
+        for label, pypath in (("wasmtime", None), ("wasmtime (same Cranelift)", args.wasmtime_same_cranelift)):
+            if label != "wasmtime" and not (pypath and os.path.isdir(pypath)):
+                continue
             for par in (True, False):
-                walls, cpus = [], []
-                for i in range(runs):
-                    cfg = wasmtime.Config()
-                    cfg.parallel_compilation = par
-                    cfg.wasm_exceptions = True
-                    eng = wasmtime.Engine(cfg)
-                    c0, w0 = time.process_time(), time.perf_counter()
-                    m = wasmtime.Module(eng, data)
-                    walls.append(time.perf_counter() - w0)
-                    cpus.append(time.process_time() - c0)
-                    blob = m.serialize()
-                    del m, eng
-                mod["rows"].append(("wasmtime Module() %s" % ("parallel" if par else "parallel_compilation=False"),
-                                    median(walls), median(cpus), size / median(walls) / 1e6,
-                                    "serialized %.1f MB" % (len(blob) / 1e6)))
-        except Exception as e:  # noqa: BLE001
-            sec["notes"].append("wasmtime compile of %s failed: %s" % (os.path.basename(c), str(e).split("\n")[0]))
+                env = dict(os.environ)
+                if pypath:
+                    env["PYTHONPATH"] = pypath
+                p = subprocess.run([sys.executable, os.path.join(HERE, "wasmtime_compile.py"), c, str(runs),
+                                    "1" if par else "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                if p.returncode != 0:
+                    sec["notes"].append("%s compile of %s failed: %s" % (
+                        label, os.path.basename(c), p.stderr.decode(errors="replace").strip().split("\n")[-1]))
+                    break
+                j = json.loads(p.stdout)
+                mod["rows"].append(("wasmtime %s Module() %s" % (j["version"], "parallel" if par else "serial"),
+                                    median(j["walls"]), median(j["cpus"]), size / median(j["walls"]) / 1e6,
+                                    "serialized %.1f MB" % (j["serialized"] / 1e6)))
         sec["modules"].append(mod)
     return sec
 
@@ -698,6 +694,8 @@ def main():
                     help="do not also measure portable code (`wasmaot build --cpu baseline`)")
     ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
     ap.add_argument("--third-party", default=os.path.join(ROOT, "target", "third_party"))
+    ap.add_argument("--wasmtime-same-cranelift", default=os.path.join(ROOT, "target", "peers", "wasmtime48"),
+                    help="PYTHONPATH of wasmtime 48.0.0 (Cranelift 0.135, as wasmaot) for the compile section")
     ap.add_argument("--timeout", type=float, default=600)
     args = ap.parse_args()
     if args.runs is None:
@@ -1069,7 +1067,8 @@ def write_report(args, env, wls, cells, icells, unavailable, comp, m64, mem_cmd,
         for name, size, err, dt in comp["rejected"]:
             L.append("- `%s` (%.1f MB) is **rejected** by wasmaot after %.1f s: `%s`" % (name, size / 1e6, dt, err))
         L.append("Wall-clock medians; the machine has 2 cores. Objects from `-j1` and `-j2` must be "
-                 "byte-identical.")
+                 "byte-identical. Wasmtime 48.0.0 compiles with Cranelift 0.135, the version wasmaot "
+                 "uses; the current Python wasmtime has a newer Cranelift.")
         L.append("")
         L.append("| module | MB | compiler | runs | wall s | CPU s | MB of Wasm / s (wall) | output |")
         L.append("| --- | --- | --- | --- | --- | --- | --- | --- |")

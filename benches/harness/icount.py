@@ -5,7 +5,8 @@
 
 The timing tables are noisy on a shared 2-core machine; instruction counts are not.  For
 each workload this builds the wasmaot executable (one per `--wasmaot` binary plus optional
-`wasmaot build` flags, e.g. a baseline and an experimental compiler, or `--cpu native`), runs it under callgrind and sums the Ir of the
+`wasmaot build` flags, e.g. a baseline and an experimental compiler; `--cpu baseline` unless the
+flags name a `--cpu`), runs it under callgrind and sums the Ir of the
 compiled wasm functions (runtime and libc excluded); it runs the same module under Python
 wasmtime and sums the Ir of the JIT code (callgrind's object `???`).  (Valgrind does
 not emulate AVX-512, so `--cpu native` builds on an AVX-512 host are refused by the runtime's
@@ -75,7 +76,8 @@ def main():
         counts, hot = [], None
         for k, aot in enumerate(aots):
             exe = os.path.join(tmp, "%s.%d" % (name, k))
-            subprocess.run([aot[0], "build"] + aot[1:] + [wasm, "-o", exe], check=True)
+            flags = aot[1:] if "--cpu" in aot[1:] else aot[1:] + ["--cpu", "baseline"]
+            subprocess.run([aot[0], "build"] + flags + [wasm, "-o", exe], check=True)
             cg = exe + ".cg"
             subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + cg, exe, arg],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)

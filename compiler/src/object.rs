@@ -66,6 +66,9 @@ fn compile_bodies(
             let r = compile_one(env, isa, opts, nimp + i as u32, i, &mut ctx, &mut fctx);
             results.lock().unwrap()[i] = Some(r);
             ctx.clear();
+            // Cranelift 0.135's `DataFlowGraph::clear` keeps the exception tables, so a reused
+            // context would accumulate every earlier function's (quadratic compile time).
+            ctx.func.dfg.exception_tables.clear();
         }
     };
     let threads = threads.clamp(1, n.max(1));
