@@ -212,7 +212,11 @@ impl Arena {
             }
         };
         // SAFETY: exn_new runs on a thread executing Wasm, whose stack bounds are recorded.
-        unsafe { crate::traps::stackscan::for_each_root(&mut visit) };
+        if !unsafe { crate::traps::stackscan::for_each_root(&mut visit) } {
+            // Without the stack there are no safe conclusions: keep everything.
+            self.next_collection = 2 * self.objects.len().max(MIN_COLLECTION);
+            return;
+        }
         let holders: Vec<Arc<InstanceInner>> = HOLDERS
             .lock()
             .unwrap_or_else(|e| e.into_inner())

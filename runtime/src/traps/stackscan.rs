@@ -10,13 +10,19 @@
 use super::tls;
 
 /// Calls `f` with every 8-byte word of this thread's stack above the caller's frame, and the
-/// callee-saved registers.
+/// callee-saved registers. Returns false (calling `f` for nothing) when the stack's bounds are
+/// unknown, in which case the caller must treat everything as reachable.
 ///
 /// # Safety
-/// `ensure_thread_ready` must have recorded this thread's stack bounds (it has whenever Wasm
-/// code runs on the thread).
+/// The recorded stack bounds, when set, must be this thread's (`ensure_thread_ready`).
 #[inline(never)]
-pub(crate) unsafe fn for_each_root(mut f: impl FnMut(usize)) {
+pub(crate) unsafe fn for_each_root(mut f: impl FnMut(usize)) -> bool {
+    let here = 0usize;
+    let low = (&here as *const usize as usize) & !7;
+    let high = tls::STACK_HIGH.get();
+    if high <= low {
+        return false;
+    }
     #[cfg(target_arch = "x86_64")]
     {
         let regs: [usize; 6];
@@ -33,16 +39,11 @@ pub(crate) unsafe fn for_each_root(mut f: impl FnMut(usize)) {
         }
         regs.iter().for_each(|&r| f(r));
     }
-    let here = 0usize;
-    let low = (&here as *const usize as usize) & !7;
-    let high = tls::STACK_HIGH.get();
-    if high <= low {
-        return;
-    }
     let mut p = low;
     while p < high {
         // SAFETY: [low, high) is the used part of this thread's stack: mapped and readable.
         f(unsafe { std::ptr::read_volatile(p as *const usize) });
         p += 8;
     }
+    true
 }
