@@ -36,31 +36,19 @@ impl Translator<'_, '_> {
                 let catches = try_table
                     .catches
                     .iter()
-                    .map(|c| match *c {
-                        Catch::One { tag, label } => CatchClause {
-                            tag: Some(tag),
-                            with_ref: false,
+                    .map(|c| {
+                        let (tag, with_ref, label) = match *c {
+                            Catch::One { tag, label } => (Some(tag), false, label),
+                            Catch::OneRef { tag, label } => (Some(tag), true, label),
+                            Catch::All { label } => (None, false, label),
+                            Catch::AllRef { label } => (None, true, label),
+                        };
+                        CatchClause {
+                            tag,
+                            with_ref,
                             label,
                             block: None,
-                        },
-                        Catch::OneRef { tag, label } => CatchClause {
-                            tag: Some(tag),
-                            with_ref: true,
-                            label,
-                            block: None,
-                        },
-                        Catch::All { label } => CatchClause {
-                            tag: None,
-                            with_ref: false,
-                            label,
-                            block: None,
-                        },
-                        Catch::AllRef { label } => CatchClause {
-                            tag: None,
-                            with_ref: true,
-                            label,
-                            block: None,
-                        },
+                        }
                     })
                     .collect();
                 self.push_block(try_table.ty, FrameKind::TryTable { catches });
@@ -165,39 +153,25 @@ impl Translator<'_, '_> {
     /// and including the first catch-all.
     fn handlers_in_scope(&mut self) -> Vec<(Option<u32>, ir::Block)> {
         let mut out = Vec::new();
-        for i in (0..self.control.len()).rev() {
-            let FrameKind::TryTable { ref catches } = self.control[i].kind else {
+        let b = &mut self.b;
+        for frame in self.control.iter_mut().rev() {
+            let FrameKind::TryTable { ref mut catches } = frame.kind else {
                 continue;
             };
-            for j in 0..catches.len() {
-                let block = self.handler_block(i, j);
-                let FrameKind::TryTable { ref catches } = self.control[i].kind else {
-                    unreachable!()
-                };
-                let tag = catches[j].tag;
-                out.push((tag, block));
-                if tag.is_none() {
+            for c in catches.iter_mut() {
+                // Handler blocks are created when a call or throw first needs them.
+                let block = *c.block.get_or_insert_with(|| {
+                    let block = b.create_block();
+                    b.append_block_param(block, types::I64);
+                    block
+                });
+                out.push((c.tag, block));
+                if c.tag.is_none() {
                     return out;
                 }
             }
         }
         out
-    }
-
-    fn handler_block(&mut self, frame: usize, clause: usize) -> ir::Block {
-        let FrameKind::TryTable { ref mut catches } = self.control[frame].kind else {
-            unreachable!("handler of a non-try_table frame")
-        };
-        if let Some(b) = catches[clause].block {
-            return b;
-        }
-        let b = self.b.create_block();
-        self.b.append_block_param(b, types::I64);
-        let FrameKind::TryTable { ref mut catches } = self.control[frame].kind else {
-            unreachable!()
-        };
-        catches[clause].block = Some(b);
-        b
     }
 
     /// The exception table for a call of signature `sig` at this point, with the block a
