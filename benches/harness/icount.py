@@ -24,7 +24,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from bench import WORKLOADS, WL, load_expected  # noqa: E402
+from common import WORKLOADS, WL, load_expected  # noqa: E402
 
 WT_RUN = r'''
 import sys, wasmtime

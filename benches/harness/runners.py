@@ -1,0 +1,267 @@
+"""Running one workload under one runner (native, wasmaot, Wasmtime, the interpreters) and
+collecting timed, checksummed results."""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import wabt_shim
+from common import (  # noqa: E402
+    CPU_BASELINE,
+    HERE,
+    MAIN,
+    WL,
+    checksum_of,
+    log,
+    median,
+)
+
+
+# --------------------------------------------------------------------------------------
+# running things
+
+
+class Result:
+    """One run: cpu/wall seconds, checksum (None if absent), error text (None if ok)."""
+
+    def __init__(self, cpu, wall, checksum, error=None):
+        self.cpu, self.wall, self.checksum, self.error = cpu, wall, checksum, error
+
+
+def spawn_timed(argv, timeout=None, env=None):
+    """Runs argv; returns (user+sys cpu, wall, status, stdout, stderr) of the child."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    # Drain both pipes ourselves, then reap with wait4 to get the child's rusage
+    # (Popen.communicate would reap it without rusage).
+    out_chunks, err_chunks = [], []
+    import selectors
+    sel = selectors.DefaultSelector()
+    sel.register(p.stdout, selectors.EVENT_READ, out_chunks)
+    sel.register(p.stderr, selectors.EVENT_READ, err_chunks)
+    open_fds = 2
+    deadline = None if timeout is None else t0 + timeout
+    while open_fds:
+        left = None if deadline is None else max(0.0, deadline - time.perf_counter())
+        if left == 0.0:
+            p.kill()
+            break
+        for key, _ in sel.select(timeout=left if left is not None else 1.0):
+            data = os.read(key.fileobj.fileno(), 1 << 16)
+            if data:
+                key.data.append(data)
+            else:
+                sel.unregister(key.fileobj)
+                open_fds -= 1
+    sel.close()
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t0
+    p.stdout.close()
+    p.stderr.close()
+    return ru.ru_utime + ru.ru_stime, wall, p.returncode, b"".join(out_chunks), b"".join(err_chunks)
+
+
+def bench_line(err):
+    for line in reversed(err.decode(errors="replace").splitlines()):
+        if line.startswith("BENCH "):
+            return json.loads(line[6:])
+    return None
+
+
+class Runners:
+    def __init__(self, args, work):
+        self.args = args
+        self.work = work
+        self.native_exe = {}
+        self.aot_exe = {}
+        self.aot_baseline_exe = {}
+        self.wt_module = {}
+        self.wabt_cache = {}
+        self.wasm3_module = {}
+        self.build_times = {}
+        self.unavailable = {}
+        self.engine = None
+
+    # ---- builds
+    def build(self, name, src):
+        wasm = os.path.join(WL, src[:-2] + ".wasm")
+        exe = os.path.join(self.work, "native", name)
+        os.makedirs(os.path.dirname(exe), exist_ok=True)
+        t = time.perf_counter()
+        subprocess.run([self.args.cc, "-O2", "-o", exe, os.path.join(WL, src), "-lm"], check=True)
+        self.build_times[(name, "native")] = time.perf_counter() - t
+        self.native_exe[name] = exe
+        exe = os.path.join(self.work, "wasmaot", name)
+        os.makedirs(os.path.dirname(exe), exist_ok=True)
+        t = time.perf_counter()
+        p = subprocess.run([self.args.wasmaot, "build", wasm, "-o", exe],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.build_times[(name, "wasmaot")] = time.perf_counter() - t
+        if p.returncode == 0:
+            self.aot_exe[name] = exe
+        else:
+            self.aot_exe[name] = None
+            self.unavailable[(name, "wasmaot")] = "build failed: " + p.stderr.decode(errors="replace").strip()
+        if CPU_BASELINE in MAIN:
+            exe = os.path.join(self.work, "wasmaot-baseline", name)
+            os.makedirs(os.path.dirname(exe), exist_ok=True)
+            p = subprocess.run([self.args.wasmaot, "build", "--cpu", "baseline", wasm, "-o", exe],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            if p.returncode == 0:
+                self.aot_baseline_exe[name] = exe
+            else:
+                self.unavailable[(name, CPU_BASELINE)] = "build failed: " + p.stderr.decode(errors="replace").strip()
+        import wasmtime
+        if self.engine is None:
+            self.engine = wasmtime.Engine()
+        t = time.perf_counter()
+        try:
+            self.wt_module[name] = wasmtime.Module.from_file(self.engine, wasm)
+        except Exception as e:  # noqa: BLE001
+            self.wt_module[name] = None
+            self.unavailable[(name, "wasmtime")] = "compile failed: %s" % e
+        self.build_times[(name, "wasmtime")] = time.perf_counter() - t
+
+    # ---- runs
+    def run(self, runner, name, src, arg):
+        argv_tail = arg.split() if arg is not None else []
+        wasm = os.path.join(WL, src[:-2] + ".wasm")
+        if (name, runner) in self.unavailable:
+            return Result(None, None, None, self.unavailable[(name, runner)])
+        if runner == "native":
+            return self._proc([self.native_exe[name]] + argv_tail)
+        if runner == "wasmaot":
+            return self._proc([self.aot_exe[name]] + argv_tail)
+        if runner == CPU_BASELINE:
+            return self._proc([self.aot_baseline_exe[name]] + argv_tail)
+        if runner == "wasmtime":
+            return self._wasmtime(name, wasm, argv_tail)
+        if runner == "wasmi":
+            return self._inproc([self.args.bench_bin, "wasmi", wasm] + argv_tail)
+        if runner == "wasm3":
+            key = wasm
+            if key not in self.wasm3_module:
+                # wasm3 0.5 rejects the padded LEB that LLVM writes for call_indirect's
+                # table index ("LEB encoded value overflow"); a wasm2wat/wat2wasm round
+                # trip re-encodes it minimally and changes nothing else.
+                out = os.path.join(self.work, "wasm3", name + ".wasm")
+                os.makedirs(os.path.dirname(out), exist_ok=True)
+                wat = out[:-5] + ".wat"
+                subprocess.run(["wasm2wat", wasm, "-o", wat], check=True)
+                subprocess.run(["wat2wasm", wat, "-o", out], check=True)
+                self.wasm3_module[key] = out
+            return self._inproc([sys.executable, os.path.join(HERE, "wasm3_run.py"),
+                                 self.wasm3_module[key]] + argv_tail)
+        if runner == "wasm-interp":
+            out = os.path.join(self.work, "wabt", "%s-%s.wasm" % (name, arg))
+            if out not in self.wabt_cache:
+                os.makedirs(os.path.dirname(out), exist_ok=True)
+                wabt_shim.shim(wasm, [name] + argv_tail, out)
+                self.wabt_cache[out] = True
+            cpu, wall, code, stdout, err = spawn_timed(
+                ["wasm-interp", "--host-print", "--run-all-exports", out], timeout=self.args.timeout)
+            text = wabt_shim.decode_output(stdout)
+            if code != 0 or b"_start() => error" in stdout:
+                return Result(cpu, wall, checksum_of(text), "exit %d: %s" % (code, err.decode(errors="replace")[-300:]))
+            return Result(cpu, wall, checksum_of(text))
+        raise ValueError(runner)
+
+    def _proc(self, argv):
+        cpu, wall, code, out, err = spawn_timed(argv, timeout=self.args.timeout)
+        if code != 0:
+            return Result(cpu, wall, checksum_of(out), "exit %d: %s" % (code, err.decode(errors="replace")[-300:]))
+        return Result(cpu, wall, checksum_of(out))
+
+    def _inproc(self, argv):
+        cpu, wall, code, out, err = spawn_timed(argv, timeout=self.args.timeout)
+        b = bench_line(err)
+        if code != 0 or b is None:
+            return Result(None, wall, checksum_of(out), "exit %d: %s" % (code, err.decode(errors="replace")[-300:]))
+        return Result(b["cpu"], b["wall"], checksum_of(out))
+
+    def _wasmtime(self, name, wasm, argv_tail):
+        import wasmtime
+        module = self.wt_module[name]
+        wasi = wasmtime.WasiConfig()
+        wasi.argv = [name] + argv_tail
+        out_path = os.path.join(self.work, "wasmtime.stdout")
+        wasi.stdout_file = out_path
+        store = wasmtime.Store(self.engine)
+        store.set_wasi(wasi)
+        linker = wasmtime.Linker(self.engine)
+        linker.define_wasi()
+        inst = linker.instantiate(store, module)
+        start = inst.exports(store)["_start"]
+        err = None
+        c0, w0 = time.thread_time(), time.perf_counter()
+        try:
+            start(store)
+        except wasmtime.ExitTrap as e:
+            if e.code != 0:
+                err = "exit %d" % e.code
+        except Exception as e:  # noqa: BLE001
+            err = "trap: %s" % str(e).split("\n")[0]
+        cpu, wall = time.thread_time() - c0, time.perf_counter() - w0
+        del inst, store
+        with open(out_path, "rb") as f:
+            return Result(cpu, wall, checksum_of(f.read()), err)
+
+
+# --------------------------------------------------------------------------------------
+# measurements
+
+
+class Cell:
+    """Runs of one runner on one workload at one argument."""
+
+    def __init__(self, runner, name, arg, expected):
+        self.runner, self.name, self.arg, self.expected = runner, name, arg, expected
+        self.results = []
+
+    @property
+    def ok(self):
+        return bool(self.results) and all(r.error is None and r.checksum == self.expected for r in self.results)
+
+    @property
+    def problem(self):
+        for r in self.results:
+            if r.error is not None:
+                return r.error.strip().split("\n")[0][:200]
+            if r.checksum != self.expected:
+                return "wrong checksum %s (expected %s)" % (r.checksum, self.expected)
+        return None if self.results else "not run"
+
+    @property
+    def cpu(self):
+        return median([r.cpu for r in self.results if r.cpu is not None]) if self.ok else None
+
+    @property
+    def wall(self):
+        return median([r.wall for r in self.results if r.wall is not None]) if self.ok else None
+
+    @property
+    def best(self):
+        xs = [r.cpu for r in self.results if r.cpu is not None]
+        return min(xs) if self.ok and xs else None
+
+    @property
+    def spread(self):
+        xs = [r.cpu for r in self.results if r.cpu is not None]
+        if not self.ok or len(xs) < 2:
+            return None
+        return (max(xs) - min(xs)) / statistics.median(xs)
+
+
+def measure(runners, cells, rounds, label):
+    """Runs every cell `rounds` times, interleaving cells within each round."""
+    for r in range(rounds):
+        for c in cells:
+            res = runners.run(c.runner, c.name, c.src, c.arg)
+            c.results.append(res)
+            if res.error is not None or res.checksum != c.expected:
+                log("%s %s %s(%s): %s" % (label, c.name, c.runner, c.arg,
+                                          res.error or "checksum %s != %s" % (res.checksum, c.expected)))
+        log("%s: round %d/%d done" % (label, r + 1, rounds))
