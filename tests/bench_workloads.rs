@@ -50,7 +50,10 @@ fn run(cmd: &mut Command) -> Result<String, Failed> {
 /// Checksum printed by the committed `.wasm` under `wasmaot run`.
 fn wasmaot(name: &str, args: &[&str]) -> Result<String, Failed> {
     let wasm = source(name).with_extension("wasm");
-    run(Command::new(env!("CARGO_BIN_EXE_wasmaot")).arg("run").arg(wasm).args(args))
+    run(Command::new(env!("CARGO_BIN_EXE_wasmaot"))
+        .arg("run")
+        .arg(wasm)
+        .args(args))
 }
 
 /// Checksum printed by the C source built with `cc -O2` (built once per workload).
@@ -84,7 +87,10 @@ fn main() {
     let expected = std::fs::read_to_string(workloads().join("expected-small.txt"))
         .expect("benches/workloads/expected-small.txt");
     let mut trials = Vec::new();
-    for line in expected.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+    for line in expected
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
         let parts: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
         let [name, arg, want] = <[String; 3]>::try_from(parts).expect("`name arg checksum` lines");
         trials.push(Trial::test(format!("{name}_small"), move || {
@@ -108,23 +114,29 @@ fn main() {
         ("hashtable", &["100000", "30000"], None),
     ];
     for (name, vargs, same_as) in variants {
-        trials.push(Trial::test(format!("{name}_{}", vargs.join("_")), move || {
-            let got = wasmaot(name, vargs)?;
-            let cc = native(name, vargs, dir)?;
-            if got != cc {
-                return Err(format!("{name} {vargs:?}: wasmaot printed {got}, cc -O2 printed {cc}").into());
-            }
-            if let Some(other) = same_as {
-                let base = wasmaot(name, other)?;
-                if base != got {
+        trials.push(Trial::test(
+            format!("{name}_{}", vargs.join("_")),
+            move || {
+                let got = wasmaot(name, vargs)?;
+                let cc = native(name, vargs, dir)?;
+                if got != cc {
                     return Err(format!(
-                        "{name} {vargs:?} printed {got} but {name} {other:?} printed {base}"
+                        "{name} {vargs:?}: wasmaot printed {got}, cc -O2 printed {cc}"
                     )
                     .into());
                 }
-            }
-            Ok(())
-        }));
+                if let Some(other) = same_as {
+                    let base = wasmaot(name, other)?;
+                    if base != got {
+                        return Err(format!(
+                            "{name} {vargs:?} printed {got} but {name} {other:?} printed {base}"
+                        )
+                        .into());
+                    }
+                }
+                Ok(())
+            },
+        ));
     }
     libtest_mimic::run(&args, trials).exit();
 }

@@ -399,3 +399,61 @@ int main(void) {
     assert!(out.contains("log -5 0.25"), "{out}");
     assert!(out.contains("run(4) = 41, memory[0] = 42"), "{out}");
 }
+
+/// `--cpu` picks the instructions: `baseline` (x86-64-v2) counts trailing zeros with `bsf`
+/// plus a zero fix-up, `x86-64-v3` with BMI1's `tzcnt`; both give Wasm's answer for 0 (32).
+/// A level for another architecture and an unknown level are one-line errors.
+#[test]
+fn cpu_levels_select_instructions_and_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("ctz.wat");
+    std::fs::write(
+        &src,
+        r#"(module (func (export "ctz") (param i32) (result i32) (i32.ctz (local.get 0))))"#,
+    )
+    .unwrap();
+    let disasm = |cpu: &str| {
+        let obj = dir.path().join(format!("{cpu}.o"));
+        let o = run(wasmaot()
+            .arg("compile")
+            .arg(&src)
+            .args(["--cpu", cpu, "-o"])
+            .arg(&obj));
+        assert!(o.status.success(), "--cpu {cpu}: {}", stderr(&o));
+        let d = run(Command::new("objdump").arg("-d").arg(&obj));
+        String::from_utf8_lossy(&d.stdout).into_owned()
+    };
+    let (v2, v3) = (disasm("baseline"), disasm("x86-64-v3"));
+    assert!(v2.contains("bsf") && !v2.contains("tzcnt"), "{v2}");
+    assert!(v3.contains("tzcnt") && !v3.contains("bsf"), "{v3}");
+    assert_eq!(disasm("x86-64-v2"), v2.replace("baseline.o", "x86-64-v2.o"));
+    if std::arch::is_x86_feature_detected!("bmi1") && std::arch::is_x86_feature_detected!("avx2") {
+        for (arg, want) in [("0", "32\n"), ("40", "3\n")] {
+            let o = run(wasmaot()
+                .arg("run")
+                .args(["--cpu", "x86-64-v3"])
+                .arg(&src)
+                .args(["--invoke", "ctz", arg]));
+            assert_eq!(String::from_utf8_lossy(&o.stdout), want, "{}", stderr(&o));
+        }
+    }
+    let o = run(wasmaot()
+        .arg("compile")
+        .arg(&src)
+        .args([
+            "--cpu",
+            "x86-64-v3",
+            "--target",
+            "aarch64-unknown-linux-gnu",
+            "-o",
+        ])
+        .arg(dir.path().join("arm.o")));
+    assert_clean_failure(&o, &["x86-64-v3", "aarch64"]);
+    assert!(!dir.path().join("arm.o").exists());
+    let o = run(wasmaot()
+        .arg("compile")
+        .arg(&src)
+        .args(["--cpu", "pentium", "-o"])
+        .arg(dir.path().join("p.o")));
+    assert_clean_failure(&o, &["pentium", "x86-64-v3"]);
+}

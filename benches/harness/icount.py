@@ -5,8 +5,8 @@
 
 The timing tables are noisy on a shared 2-core machine; instruction counts are not.  For
 each workload this builds the wasmaot executable (one per `--wasmaot` binary plus optional
-`wasmaot build` flags, e.g. a baseline and an experimental compiler; `--cpu baseline` unless the
-flags name a `--cpu`), runs it under callgrind and sums the Ir of the
+`wasmaot build` flags, e.g. a baseline and an experimental compiler; `--cpu x86-64-v3` unless the
+flags name a `--cpu`: AVX2 is what Wasmtime's feature detection finds under valgrind), runs it under callgrind and sums the Ir of the
 compiled wasm functions (runtime and libc excluded); it runs the same module under Python
 wasmtime and sums the Ir of the JIT code (callgrind's object `???`).  (Valgrind does
 not emulate AVX-512, so `--cpu native` builds on an AVX-512 host are refused by the runtime's
@@ -76,7 +76,7 @@ def main():
         counts, hot = [], None
         for k, aot in enumerate(aots):
             exe = os.path.join(tmp, "%s.%d" % (name, k))
-            flags = aot[1:] if "--cpu" in aot[1:] else aot[1:] + ["--cpu", "baseline"]
+            flags = aot[1:] if "--cpu" in aot[1:] else aot[1:] + ["--cpu", "x86-64-v3"]
             subprocess.run([aot[0], "build"] + flags + [wasm, "-o", exe], check=True)
             cg = exe + ".cg"
             subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + cg, exe, arg],

@@ -47,6 +47,9 @@ pub struct CompileOptions {
 pub enum Cpu {
     /// Portable: x86-64 with SSE4.1/SSE4.2/POPCNT (x86-64-v2), plain AArch64.
     Baseline,
+    /// x86-64-v3 (AVX2, BMI1/BMI2, FMA, LZCNT; like `-march=x86-64-v3`): Haswell-class and
+    /// later CPUs, for objects that ship to such machines; x86-64 targets only.
+    X86_64V3,
     /// Everything this machine has (like `-march=native`); only for the host target.
     Native,
 }
@@ -142,6 +145,16 @@ pub fn target_isa(opts: &CompileOptions) -> Result<OwnedTargetIsa> {
             ] {
                 isa.enable(f).map_err(|e| terr(&e))?;
             }
+            if opts.cpu == Cpu::X86_64V3 {
+                // Cranelift's preset, plus AVX itself (the VEX encodings AVX2 code uses).
+                for f in ["x86-64-v3", "has_avx"] {
+                    isa.enable(f).map_err(|e| terr(&e))?;
+                }
+            }
+        } else if opts.cpu == Cpu::X86_64V3 {
+            return Err(CompileError::Target(format!(
+                "--cpu x86-64-v3 only applies to x86-64 targets, not {triple}"
+            )));
         }
         isa
     };

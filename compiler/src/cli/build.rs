@@ -24,7 +24,8 @@ pub struct Args {
     #[arg(long = "inherit-env")]
     inherit_env: bool,
     /// CPU features the code may use: `native` (this machine's, the default: the executable is
-    /// built to run here) or `baseline` (portable x86-64-v2, for copying to other machines).
+    /// built to run here), `baseline` (portable x86-64-v2, for copying to other machines) or
+    /// `x86-64-v3` (AVX2-class machines).
     #[arg(long, default_value = "native", value_parser = super::compile::parse_cpu)]
     cpu: wasmaot::Cpu,
     /// Compilation threads (0 = all cores).

@@ -24,7 +24,8 @@ pub struct Args {
     /// Optimisation level.
     #[arg(short = 'O', default_value = "2", value_parser = clap::value_parser!(u8).range(0..=2))]
     opt_level: u8,
-    /// CPU features the code may use: `baseline` (portable x86-64-v2) or `native` (this machine).
+    /// CPU features the code may use: `baseline` (portable x86-64-v2), `x86-64-v3` (AVX2) or
+    /// `native` (this machine).
     #[arg(long, default_value = "baseline", value_parser = super::compile::parse_cpu)]
     cpu: wasmaot::Cpu,
     /// Bounds checks for 32-bit memories: `guard` (none; 8 GiB reservation) or `explicit`.
@@ -38,9 +39,12 @@ pub struct Args {
 /// Parses `--cpu`.
 pub fn parse_cpu(s: &str) -> Result<wasmaot::Cpu, String> {
     match s {
-        "baseline" => Ok(wasmaot::Cpu::Baseline),
+        "baseline" | "x86-64-v2" => Ok(wasmaot::Cpu::Baseline),
+        "x86-64-v3" => Ok(wasmaot::Cpu::X86_64V3),
         "native" => Ok(wasmaot::Cpu::Native),
-        _ => Err(format!("expected `baseline` or `native`, got `{s}`")),
+        _ => Err(format!(
+            "expected `baseline` (= `x86-64-v2`), `x86-64-v3` or `native`, got `{s}`"
+        )),
     }
 }
 

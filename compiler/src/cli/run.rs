@@ -24,7 +24,8 @@ pub struct Args {
     /// Cap on all linear memory together, e.g. `512MiB`, `4GiB`, `65536` (bytes).
     #[arg(long = "max-memory", value_parser = parse_size)]
     max_memory: Option<u64>,
-    /// CPU features the code may use: `baseline` (portable x86-64-v2) or `native` (this machine).
+    /// CPU features the code may use: `baseline` (portable x86-64-v2), `x86-64-v3` (AVX2) or
+    /// `native` (this machine).
     #[arg(long, default_value = "native", value_parser = super::compile::parse_cpu)]
     cpu: wasmaot::Cpu,
     /// Bounds checks for 32-bit memories: `guard` or `explicit`.
