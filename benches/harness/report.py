@@ -5,6 +5,8 @@ import os
 import re
 
 from common import (  # noqa: E402
+    QUIET_FIB_S,
+    QUIET_FIB_WHEN,
     BENCHES,
     CPU_BASELINE,
     INTERPRETERS,
@@ -129,6 +131,11 @@ def write_report(args, env, wls, cells, icells, unavailable, comp, m64, mem_cmd,
     L.append("| commit | %s |" % env["git"])
     L.append("| load average | %s at start, %s at end (2 cores: above ~1 the machine was shared with other work) |" %
              (" ".join(env["loadavg"]), " ".join(env.get("loadavg_end", []))))
+    fib = cells.get(("native", "fib"))
+    if fib is not None and fib.cpu and not quick:
+        L.append("| host speed | native `fib 42`: %.2f s CPU, median of this run (%.2f s when this VM's host was "
+                 "quiet, %s): the load average does not show other VMs on the same host, this does |" %
+                 (fib.cpu, QUIET_FIB_S, QUIET_FIB_WHEN))
     for k, v in env["tools"]:
         L.append("| %s | %s |" % (k, v))
     L.append("")
