@@ -256,9 +256,17 @@ class Cell:
 
 
 def measure(runners, cells, rounds, label):
-    """Runs every cell `rounds` times, interleaving cells within each round."""
+    """Runs every cell `rounds` times, interleaving cells within each round. A workload's
+    cells run back to back (their ratios compare the same moment of a shared machine), in
+    an order rotated every round so that no runner always goes first."""
+    groups = []
+    for c in cells:
+        if groups and groups[-1][0].name == c.name:
+            groups[-1].append(c)
+        else:
+            groups.append([c])
     for r in range(rounds):
-        for c in cells:
+        for c in [c for g in groups for c in g[r % len(g):] + g[:r % len(g)]]:
             res = runners.run(c.runner, c.name, c.src, c.arg)
             c.results.append(res)
             if res.error is not None or res.checksum != c.expected:
