@@ -8,9 +8,12 @@
 //!
 //! Run: `cargo test -p wasmaot --test bench_workloads`.
 
+mod common;
+
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn workloads() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../benches/workloads")
@@ -50,17 +53,20 @@ fn run(cmd: &mut Command) -> Result<String, Failed> {
 /// Checksum printed by the committed `.wasm` under `wasmaot run`.
 fn wasmaot(name: &str, args: &[&str]) -> Result<String, Failed> {
     let wasm = source(name).with_extension("wasm");
-    run(Command::new(env!("CARGO_BIN_EXE_wasmaot"))
+    run(Command::new(common::wasmaot_bin())
         .arg("run")
         .arg(wasm)
         .args(args))
 }
 
-/// Checksum printed by the C source built with `cc -O2` (built once per workload).
+/// Checksum printed by the C source built with `cc -O2`. Trials of one workload run in
+/// parallel: each builds under its own temporary name and renames, so `exe` is always whole.
 fn native(name: &str, args: &[&str], dir: &Path) -> Result<String, Failed> {
+    static BUILDS: AtomicUsize = AtomicUsize::new(0);
     let exe = dir.join(name);
     if !exe.exists() {
-        let tmp = dir.join(format!("{name}.tmp"));
+        let n = BUILDS.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!("{name}.{n}.tmp"));
         let st = Command::new("cc")
             .args(["-O2", "-o"])
             .arg(&tmp)
@@ -78,12 +84,8 @@ fn native(name: &str, args: &[&str], dir: &Path) -> Result<String, Failed> {
 
 fn main() {
     let args = Arguments::from_args();
-    let dir: &'static Path = Box::leak(
-        tempfile::tempdir()
-            .expect("temporary directory")
-            .keep()
-            .into_boxed_path(),
-    );
+    let tmp = tempfile::tempdir().expect("temporary directory");
+    let dir: &'static Path = Box::leak(tmp.path().to_path_buf().into_boxed_path());
     let expected = std::fs::read_to_string(workloads().join("expected-small.txt"))
         .expect("benches/workloads/expected-small.txt");
     let mut trials = Vec::new();
@@ -138,5 +140,7 @@ fn main() {
             },
         ));
     }
-    libtest_mimic::run(&args, trials).exit();
+    let conclusion = libtest_mimic::run(&args, trials);
+    drop(tmp); // the native builds; `exit` would skip the destructor
+    conclusion.exit();
 }
