@@ -35,8 +35,9 @@ python3 -c 'import wasmtime' 2>/dev/null || python3 -m pip install --quiet wasmt
 python3 -c 'import wasm3' 2>/dev/null || python3 -m pip install --quiet pywasm3==0.5.0 || true
 
 target=${CARGO_TARGET_DIR:-$root/target}
-echo "run.sh: cargo build --release (wasmaot, runtime, wasmaot-bench) into $target" >&2
-cargo build --release -q -p wasmaot -p wasmaot-runtime -p wasmaot-bench
+echo "run.sh: cargo build --profile release-lto (wasmaot, runtime), --release (wasmaot-bench) into $target" >&2
+cargo build --profile release-lto -q -p wasmaot -p wasmaot-runtime
+cargo build --release -q -p wasmaot-bench
 
 quick=0
 for a in "${args[@]+"${args[@]}"}"; do [ "$a" = --quick ] && quick=1; done
@@ -51,7 +52,7 @@ if [ "$quick" = 0 ]; then
 fi
 
 exec python3 benches/harness/bench.py \
-    --wasmaot "$target/release/wasmaot" \
+    --wasmaot "$target/release-lto/wasmaot" \
     --bench-bin "$target/release/wasmaot-bench" \
     --third-party "$target/third_party" \
     --out "$target/bench-report$([ "$quick" = 1 ] && echo -quick)" \

@@ -234,6 +234,37 @@ fn objdump(object: &[u8]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+#[test]
+fn masks_that_keep_every_loaded_bit_are_dropped() {
+    let _g = shared();
+    let o = opts(BoundsChecks::Guard);
+    // (load, mask, whether the `and` must stay): a mask drops out only when it keeps every bit
+    // the zero-extending load can produce.
+    for (load, mask, stays) in [
+        ("i32.load8_u", "(i32.const 255)", false),
+        ("i32.load8_u", "(i32.const -1)", false),
+        ("i32.load16_u", "(i32.const 0xffff)", false),
+        ("i64.load32_u", "(i64.const 0xffffffff)", false),
+        ("i64.load8_u", "(i64.const 0x1ff)", false),
+        ("i32.load8_u", "(i32.const 127)", true),
+        ("i32.load16_u", "(i32.const 255)", true),
+        ("i32.load8_s", "(i32.const 255)", true),
+        ("i64.load32_u", "(i64.const 0x7fffffff)", true),
+    ] {
+        let ty = &load[..3];
+        for body in [
+            format!("({ty}.and ({load} (local.get 0)) {mask})"),
+            format!("({ty}.and {mask} ({load} (local.get 0)))"),
+        ] {
+            let wat = format!(
+                "(module (memory 1) (func (param i32) (result {ty}) {body}))"
+            );
+            let d = wasmaot::debug::dump_function(wat.as_bytes(), 0, &o).unwrap();
+            assert_eq!(insts(&d.clif, "band"), usize::from(stays), "{body}:\n{}", d.clif);
+        }
+    }
+}
+
 /// The instructions of the function whose symbol is `name`, as (offset from the function
 /// start, text).
 fn function_listing(listing: &str, name: &str) -> Vec<(u64, String)> {

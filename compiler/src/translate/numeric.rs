@@ -6,7 +6,7 @@ use super::Translator;
 use crate::error::Result;
 use cranelift_codegen::ir::{
     condcodes::{FloatCC, IntCC},
-    types, InstBuilder, Value,
+    types, InstBuilder, InstructionData, Opcode, Value,
 };
 use wasmparser::Operator;
 
@@ -71,6 +71,39 @@ fn eqz(t: &mut Translator<'_, '_>, a: Value) -> Value {
     t.b.ins().uextend(types::I32, c)
 }
 
+/// `and`, or just the operand when the other one is a constant mask keeping every bit it can
+/// have: clang writes `i32.load8_u; i32.const 255; i32.and`, and Cranelift's rules see
+/// through `uextend` but not through a zero-extending load.
+fn band(t: &mut Translator<'_, '_>, a: Value, b: Value) -> Value {
+    if mask_keeps(t, b, a) {
+        a
+    } else if mask_keeps(t, a, b) {
+        b
+    } else {
+        t.b.ins().band(a, b)
+    }
+}
+
+/// Whether `mask` is a constant that has every bit set which the zero-extending load `v` can
+/// produce.
+fn mask_keeps(t: &Translator<'_, '_>, mask: Value, v: Value) -> bool {
+    let dfg = &t.b.func.dfg;
+    let loaded_bits = match dfg.value_def(v).inst().map(|i| dfg.insts[i].opcode()) {
+        Some(Opcode::Uload8) => 8,
+        Some(Opcode::Uload16) => 16,
+        Some(Opcode::Uload32) => 32,
+        _ => return false,
+    };
+    let low = (1u64 << loaded_bits) - 1;
+    match dfg.value_def(mask).inst().map(|i| &dfg.insts[i]) {
+        Some(InstructionData::UnaryImm {
+            opcode: Opcode::Iconst,
+            imm,
+        }) => imm.bits() as u64 & low == low,
+        _ => false,
+    }
+}
+
 /// The row for a scalar numeric operator, or `None`.
 fn row(op: &Operator<'_>) -> Option<Row> {
     use Operator as O;
@@ -83,7 +116,7 @@ fn row(op: &Operator<'_>) -> Option<Row> {
         O::I32DivU | O::I64DivU => bin!(udiv),
         O::I32RemS | O::I64RemS => bin!(srem),
         O::I32RemU | O::I64RemU => bin!(urem),
-        O::I32And | O::I64And => bin!(band),
+        O::I32And | O::I64And => Row::Bin(band),
         O::I32Or | O::I64Or => bin!(bor),
         O::I32Xor | O::I64Xor => bin!(bxor),
         O::I32Shl | O::I64Shl => bin!(ishl),
