@@ -8,6 +8,13 @@ use common::{runtime_lib, wasmaot};
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// Writes `text` to `dir/name` (a test input) and returns the path.
+fn write_file(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("runs")
 }
@@ -133,12 +140,11 @@ fn object_is_relocatable_elf_with_documented_symbols() {
 #[test]
 fn name_section_names_become_local_symbols() {
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("named.wat");
-    std::fs::write(
-        &src,
+    let src = write_file(
+        dir.path(),
+        "named.wat",
         r#"(module (func $fib (export "f") (param i32) (result i32) (local.get 0)))"#,
-    )
-    .unwrap();
+    );
     let obj = dir.path().join("named.o");
     assert!(run(wasmaot().arg("compile").arg(&src).arg("-o").arg(&obj))
         .status
@@ -222,14 +228,13 @@ fn examples_link_into_c_programs_and_run() {
 fn two_modules_link_into_one_binary_and_traps_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let src = d.join("m.wat");
-    std::fs::write(
-        &src,
+    let src = write_file(
+        d,
+        "m.wat",
         r#"(module
           (func (export "div") (param i32 i32) (result i32) (i32.div_u (local.get 0) (local.get 1)))
           (func (export "twice") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 2))))"#,
-    )
-    .unwrap();
+    );
     for n in ["alpha", "beta"] {
         let o = run(wasmaot()
             .arg("compile")
@@ -240,9 +245,9 @@ fn two_modules_link_into_one_binary_and_traps_are_reported() {
             .arg(d.join(format!("{n}.h"))));
         assert!(o.status.success(), "{}", stderr(&o));
     }
-    let main = d.join("main.c");
-    std::fs::write(
-        &main,
+    let main = write_file(
+        d,
+        "main.c",
         r#"#include <stdio.h>
 #include "alpha.h"
 #include "beta.h"
@@ -258,8 +263,7 @@ int main(void) {
   return 0;
 }
 "#,
-    )
-    .unwrap();
+    );
     let exe = d.join("two");
     cc(&[&main, &d.join("alpha.o"), &d.join("beta.o")], d, &exe);
     let o = run(&mut Command::new(&exe));
@@ -281,15 +285,14 @@ fn run_invoke_prints_results_and_traps() {
     let o = run(wasmaot().args(["run", "../examples/sum/sum.wat", "--invoke", "add_page"]));
     assert_eq!(String::from_utf8_lossy(&o.stdout), "1\n");
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("f.wat");
-    std::fs::write(
-        &src,
+    let src = write_file(
+        dir.path(),
+        "f.wat",
         r#"(module
           (func (export "pair") (param i64 f32) (result i64 f64)
             (local.get 0) (f64.promote_f32 (local.get 1)))
           (func (export "boom") (param i32) (result i32) (i32.div_s (i32.const 1) (local.get 0))))"#,
-    )
-    .unwrap();
+    );
     let o = run(wasmaot()
         .arg("run")
         .arg(&src)
@@ -310,13 +313,12 @@ fn run_invoke_prints_results_and_traps() {
 #[test]
 fn inspect_lists_memories_like_wasm_objdump() {
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("m.wat");
-    std::fs::write(
-        &src,
+    let src = write_file(
+        dir.path(),
+        "m.wat",
         r#"(module (import "js" "mem" (memory 1 3)) (memory i64 2)
           (global (export "g") (mut i32) (i32.const 1)) (table 2 funcref))"#,
-    )
-    .unwrap();
+    );
     let o = run(wasmaot().arg("inspect").arg(&src));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success());
@@ -333,9 +335,9 @@ fn inspect_lists_memories_like_wasm_objdump() {
 fn native_c_symbols_implement_function_imports() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let src = d.join("host.wat");
-    std::fs::write(
-        &src,
+    let src = write_file(
+        d,
+        "host.wat",
         r#"(module
           (import "env" "scale" (func $scale (param i32) (result i32)))
           (import "env" "log-pair" (func $log (param i64 f64)))
@@ -343,8 +345,7 @@ fn native_c_symbols_implement_function_imports() {
           (func (export "run") (param i32) (result i32)
             (call $log (i64.const -5) (f64.const 0.25))
             (i32.add (call $scale (local.get 0)) (i32.const 1))))"#,
-    )
-    .unwrap();
+    );
     let o = run(wasmaot()
         .arg("compile")
         .arg(&src)
@@ -364,9 +365,9 @@ fn native_c_symbols_implement_function_imports() {
         ),
         "{header}"
     );
-    let main = d.join("main.c");
-    std::fs::write(
-        &main,
+    let main = write_file(
+        d,
+        "main.c",
         r#"#include <stdio.h>
 #include "host.h"
 static host_instance *expected;
@@ -389,8 +390,7 @@ int main(void) {
   return 0;
 }
 "#,
-    )
-    .unwrap();
+    );
     let exe = d.join("host");
     cc(&[&main, &d.join("host.o")], d, &exe);
     let o = run(&mut Command::new(&exe));
@@ -406,12 +406,11 @@ int main(void) {
 #[test]
 fn cpu_levels_select_instructions_and_are_checked() {
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("ctz.wat");
-    std::fs::write(
-        &src,
+    let src = write_file(
+        dir.path(),
+        "ctz.wat",
         r#"(module (func (export "ctz") (param i32) (result i32) (i32.ctz (local.get 0))))"#,
-    )
-    .unwrap();
+    );
     let disasm = |cpu: &str| {
         let obj = dir.path().join(format!("{cpu}.o"));
         let o = run(wasmaot()
