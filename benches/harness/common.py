@@ -48,6 +48,10 @@ TARGET_INTERP_GEOMEAN = 7.0
 TARGET_INTERP_MIN = 4.0
 TARGET_YOSYS_S = 40.0
 TARGET_1MB_S = 1.0
+TARGET_INSTANTIATE_US = 5.0
+TARGET_GROW_US = 2.0
+TARGET_REFUSED_GROW_US = 0.5
+TARGET_MEMORY64 = 1.10
 
 # Native `fib 42` on the project's machine kind when its host was quiet: the report prints this
 # run's time next to it, because other VMs on the same host slow everything down without

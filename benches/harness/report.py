@@ -13,6 +13,10 @@ from common import (  # noqa: E402
     MAIN,
     TARGET_1MB_S,
     TARGET_GEOMEAN_NATIVE,
+    TARGET_GROW_US,
+    TARGET_INSTANTIATE_US,
+    TARGET_MEMORY64,
+    TARGET_REFUSED_GROW_US,
     TARGET_INTERP_GEOMEAN,
     TARGET_INTERP_MIN,
     TARGET_VS_WASMTIME,
@@ -21,7 +25,7 @@ from common import (  # noqa: E402
     default_arg,
     geomean,
 )
-from sections import compile_wall
+from sections import compile_wall, memory_bench_rows
 
 
 # --------------------------------------------------------------------------------------
@@ -115,6 +119,54 @@ def svg_chart(rows, runners, path, note=""):
     with open(path, "w") as f:
         f.write("\n".join(o) + "\n")
 
+
+
+def memory_target_rows(mb, m64, pf):
+    """The issue's instantiation, `memory.grow` and Memory64 targets, judged on the memory
+    microbenchmarks' table `mb` (best of interleaved repetitions); `m64` (the Memory64 section's
+    medians) is shown beside the Memory64 one."""
+    def us(name):
+        v = mb.get(name)
+        return None if v is None else v[0] * {"µs": 1.0, "ms": 1e3, "s": 1e6}[v[1]]
+
+    def worst(names):
+        vals = [(us(n), n) for n in names if us(n) is not None]
+        return max(vals) if vals else None
+
+    def describe(vals):
+        return ", ".join("%s %.3f µs" % (n, v) for n, v in vals)
+
+    rows = []
+    inst = [(n, us("instantiate+drop, 1-page module (%s, pool on)" % n)) for n in ("guard", "explicit")]
+    inst = [(n, v) for n, v in inst if v is not None]
+    off = us("instantiate+drop, 1-page module (guard, pool off)")
+    rows.append("| instantiate a 1-page module ≤ %.0f µs (default: reservation pool on) | %s%s | %s |" % (
+        TARGET_INSTANTIATE_US, describe(inst) or "not measured",
+        "; pool off %.1f µs" % off if off is not None else "",
+        pf(max(v for _, v in inst) <= TARGET_INSTANTIATE_US if inst else None)))
+    grow = [n for n in mb if re.search(r"grow\(?1\)? at ", n) or re.search(r"grow 1 at ", n)]
+    w = worst(grow)
+    rows.append("| `memory.grow` by one page ≤ %.0f µs at any size | %s | %s |" % (
+        TARGET_GROW_US, "worst %.3f µs (%s)" % w if w else "not measured", pf(w[0] <= TARGET_GROW_US if w else None)))
+    w = worst([n for n in mb if "refused" in n])
+    rows.append("| refused grow ≤ %.1f µs | %s | %s |" % (
+        TARGET_REFUSED_GROW_US, "worst %.3f µs (%s)" % w if w else "not measured",
+        pf(w[0] <= TARGET_REFUSED_GROW_US if w else None)))
+    ratios = []
+    for n, (_, _, note) in mb.items():
+        m = re.match(r"^([0-9.]+)× guard", note)
+        if n.endswith("wasm64 (memory64)") and m:
+            ratios.append((float(m.group(1)), n.split(" run(")[0]))
+    medians = []
+    for r in m64 or []:
+        a32, a64 = r["cols"].get("wasmaot wasm32"), r["cols"].get("wasmaot wasm64")
+        if a32 and a64 and a32[0] and a64[0]:
+            medians.append("%s %.3f×" % (r["name"], a64[0] / a32[0]))
+    rows.append("| Memory64 ≤ %.2f× the same kernel on a 32-bit memory | %s%s | %s |" % (
+        TARGET_MEMORY64, ", ".join("%s %.3f×" % (n, x) for x, n in ratios) or "not measured",
+        " (best of interleaved runs; the Memory64 section's medians: %s)" % ", ".join(medians) if medians else "",
+        pf(max(ratios)[0] <= TARGET_MEMORY64 if ratios else None)))
+    return rows
 
 
 def write_report(args, env, wls, cells, icells, unavailable, comp, m64, mem_cmd, mem_out, elapsed, beyond=()):
@@ -289,6 +341,7 @@ def write_report(args, env, wls, cells, icells, unavailable, comp, m64, mem_cmd,
     b2 = compile_wall(comp, "boolector.wasm", "wasmaot compile -j2")
     L.append("| compile a 1 MB module (`boolector.wasm`, 1.26 MB) ≤ %.1f s | %s | %s |" % (
         TARGET_1MB_S, fmt_s(b2) + " s" if b2 else "not measured", pf(b2 <= TARGET_1MB_S if b2 else None)))
+    L.extend(memory_target_rows(memory_bench_rows(mem_out if mem_cmd else ""), m64, pf))
     if quick:
         L.append("")
         L.append("(--quick runs take milliseconds, so process start-up dominates; the ratios above mean nothing "

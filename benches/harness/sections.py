@@ -23,6 +23,24 @@ from runners import spawn_timed  # noqa: F401
 
 
 # --------------------------------------------------------------------------------------
+# the memory microbenchmarks' table, for the targets
+
+
+def memory_bench_rows(text):
+    """`{measurement: (number, unit, note)}` from the Markdown table `cargo bench --bench memory`
+    prints (`| host Memory::grow(1) at 1 MiB | 0.947 µs | target ≤ 2 µs |`)."""
+    rows = {}
+    for line in (text or "").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 3:
+            continue
+        m = re.match(r"^([0-9.]+) (µs|ms|s)$", cells[1])
+        if m:
+            rows[cells[0]] = (float(m.group(1)), m.group(2), cells[2])
+    return rows
+
+
+# --------------------------------------------------------------------------------------
 # compile throughput and memory64
 
 

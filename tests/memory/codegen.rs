@@ -293,3 +293,24 @@ fn function_listing(listing: &str, name: &str) -> Vec<(u64, String)> {
     }
     out
 }
+
+#[test]
+fn call_indirect_tests_null_through_the_type_id_load() {
+    let _g = shared();
+    let o = opts(BoundsChecks::Guard);
+    let wat = r#"(module
+      (type $t (func (result i32)))
+      (table 4 funcref)
+      (func (param i32) (result i32) (call_indirect (type $t) (local.get 0))))"#;
+    let d = wasmaot::debug::dump_function(wat.as_bytes(), 0, &o).unwrap();
+    // Bounds and signature are compared explicitly; null is not: the type-id load is a trap
+    // site, and a null funcref makes it fault in page 0 (e2e_ops checks the trap kind).
+    assert_eq!(insts(&d.clif, "trapz"), 0, "{}", d.clif);
+    assert_eq!(insts(&d.clif, "trapnz"), 2, "{}", d.clif);
+    let trapping_loads = d
+        .clif
+        .lines()
+        .filter(|l| l.contains("= load.i32") && !l.contains("notrap"))
+        .count();
+    assert_eq!(trapping_loads, 1, "{}", d.clif);
+}
