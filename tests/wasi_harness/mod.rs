@@ -37,6 +37,14 @@ pub const TRAP_STATUS: i32 = 134;
 /// A run taking longer than this is killed and reported.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// [`RUN_TIMEOUT`] plus time to compile `wasm` first (`wasmaot run`, or a peer with a cold
+/// cache): 8 s per MB, about four times what the debug-built CLI needs on two free cores
+/// (yosys.wasm, 68.9 MB: 102 s compile + run), so a busy machine does not fail the case.
+pub fn timeout_with_compile(wasm: &Path) -> Duration {
+    let mb = fs::metadata(wasm).map_or(0, |m| m.len()) as f64 / 1e6;
+    RUN_TIMEOUT + Duration::from_secs_f64(8.0 * mb)
+}
+
 /// Repository root (`compiler/..`).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -282,7 +290,17 @@ impl Outcome {
 /// Runs `cmd` with `stdin` as its standard input, capturing stdout/stderr through files in
 /// `scratch` (no pipe deadlocks), killing it after [`RUN_TIMEOUT`]. A death by signal `n`
 /// is reported as status `128 + n`, as a shell would.
-pub fn run_captured(mut cmd: Command, stdin: &[u8], scratch: &Path) -> Result<Outcome, String> {
+pub fn run_captured(cmd: Command, stdin: &[u8], scratch: &Path) -> Result<Outcome, String> {
+    run_captured_within(cmd, stdin, scratch, RUN_TIMEOUT)
+}
+
+/// [`run_captured`] with its own time limit.
+pub fn run_captured_within(
+    mut cmd: Command,
+    stdin: &[u8],
+    scratch: &Path,
+    limit: Duration,
+) -> Result<Outcome, String> {
     fs::create_dir_all(scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
     let (pin, pout, perr) = (
         scratch.join("stdin"),
@@ -300,10 +318,10 @@ pub fn run_captured(mut cmd: Command, stdin: &[u8], scratch: &Path) -> Result<Ou
     let status = loop {
         match child.try_wait().map_err(|e| e.to_string())? {
             Some(st) => break st,
-            None if start.elapsed() > RUN_TIMEOUT => {
+            None if start.elapsed() > limit => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("timed out after {RUN_TIMEOUT:?}: {desc}"));
+                return Err(format!("timed out after {limit:?}: {desc}"));
             }
             None => std::thread::sleep(Duration::from_millis(5)),
         }
@@ -351,7 +369,12 @@ pub fn run_ours(
         .arg(&spec.argv0)
         .arg("--")
         .args(&spec.args);
-    run_captured(cmd, &spec.stdin, &work.join("io"))
+    run_captured_within(
+        cmd,
+        &spec.stdin,
+        &work.join("io"),
+        timeout_with_compile(wasm),
+    )
 }
 
 /// `wasmaot build` per `spec`'s capabilities (TMP = `tmp`, fixed in the executable).
@@ -434,7 +457,7 @@ pub fn run_peer(
     if cache {
         cmd.env("WASMAOT_PEER_CACHE", "1");
     }
-    let o = run_captured(cmd, &[], &work.join("peer-io"))?;
+    let o = run_captured_within(cmd, &[], &work.join("peer-io"), timeout_with_compile(wasm))?;
     if o.status == 125 {
         return Err(format!(
             "run_wasmtime.py failed: {}",
