@@ -144,7 +144,7 @@ def memory_target_rows(mb, m64, pf):
         TARGET_INSTANTIATE_US, describe(inst) or "not measured",
         "; pool off %.1f µs" % off if off is not None else "",
         pf(max(v for _, v in inst) <= TARGET_INSTANTIATE_US if inst else None)))
-    grow = [n for n in mb if re.search(r"grow\(?1\)? at ", n) or re.search(r"grow 1 at ", n)]
+    grow = [n for n in mb if re.search(r"grow(\(1\)| 1) at ", n)]
     w = worst(grow)
     rows.append("| `memory.grow` by one page ≤ %.0f µs at any size | %s | %s |" % (
         TARGET_GROW_US, "worst %.3f µs (%s)" % w if w else "not measured", pf(w[0] <= TARGET_GROW_US if w else None)))
