@@ -327,7 +327,7 @@ impl Translator<'_, '_> {
     }
 
     /// Loads the funcref at `index` of `table` (null = 0), trapping when out of bounds.
-    pub(super) fn table_funcref(&mut self, table: u32, index: Value) -> Value {
+    fn table_funcref(&mut self, table: u32, index: Value) -> Value {
         let addr = self.table_elem_addr(table, index, TrapKind::UndefinedElement);
         self.b
             .ins()
