@@ -241,3 +241,89 @@ fn length_is_reloaded_after_calls_and_grow() {
         }
     }
 }
+
+/// Memory64 accesses after a passed compare skip theirs when they are at the same index or at
+/// the index plus a small constant (compiler/src/translate/bounds.rs): each such access must
+/// still trap exactly when it is out of bounds, at any size of the memory, and the accesses
+/// before it must have happened.
+const COVERED64: &str = r#"(module
+  (memory (export "mem") i64 1 MAX)
+  ;; b[x] + b[x+1] + b[x+2] + b[x+3]: one compare, for b[x].
+  (func (export "sum4") (param $x i64) (result i32)
+    (i32.add
+      (i32.add (i32.load8_u (local.get $x))
+               (i32.load8_u (i64.add (local.get $x) (i64.const 1))))
+      (i32.add (i32.load8_u (i64.add (i64.const 2) (local.get $x)))
+               (i32.load8_u (i64.add (local.get $x) (i64.const 3))))))
+  ;; b[x+1] = b[x] + 1 (store past the end after a load in bounds), then b[x] = 7.
+  (func (export "bump_next") (param $x i64)
+    (i32.store8 (i64.add (local.get $x) (i64.const 1))
+      (i32.add (i32.load8_u (local.get $x)) (i32.const 1)))
+    (i32.store8 (local.get $x) (i32.const 7)))
+  ;; b[x] + b[x-1]: a negative constant is checked again (x = 0 wraps to 2^64 - 1).
+  (func (export "with_prev") (param $x i64) (result i32)
+    (i32.add (i32.load8_u (local.get $x))
+             (i32.load8_u (i64.add (local.get $x) (i64.const -1)))))
+  ;; b[x] then a u64 at x + 65529 (+8 bytes reaches x + 65537).
+  (func (export "far") (param $x i64) (result i64)
+    (drop (i32.load8_u (local.get $x)))
+    (i64.load (i64.add (local.get $x) (i64.const 65529))))
+  ;; b[x+1] only on the path that did not check b[x] (the else arm of the if).
+  (func (export "arms") (param $x i64) (param $c i32) (result i32)
+    (if (result i32) (local.get $c)
+      (then (i32.load8_u (local.get $x)))
+      (else (i32.load8_u (i64.add (local.get $x) (i64.const 1))))))
+  ;; b[x], then br_if out, then b[x+2] in the fall-through.
+  (func (export "after_br_if") (param $x i64) (param $c i32) (result i32)
+    (block $out (result i32)
+      (drop (br_if $out (i32.load8_u (local.get $x)) (local.get $c)))
+      (i32.load8_u (i64.add (local.get $x) (i64.const 2)))))
+  (func (export "grow") (param i64) (result i64) (memory.grow (local.get 0))))"#;
+
+#[test]
+fn memory64_accesses_covered_by_an_earlier_compare_still_trap() {
+    let _g = shared();
+    for mode in MODES {
+        for max in ["", "1", "3"] {
+            let inst = instance_in(&COVERED64.replace("MAX", max), mode);
+            let mem = inst.get_memory("mem").unwrap();
+            let end = 65536u64;
+            assert!(mem.write(end - 4, &[1, 2, 3, 4]));
+            assert_eq!(i32_of(&inst, "sum4", &[I64(end as i64 - 4)]), 10);
+            for x in [end - 3, end - 1, end, u64::MAX - 1, u64::MAX] {
+                traps(&inst, "sum4", &[I64(x as i64)]);
+            }
+            // The load at x is in bounds, the store at x + 1 is not: trap, write nothing.
+            traps(&inst, "bump_next", &[I64(end as i64 - 1)]);
+            assert_eq!(bytes(&mem, end - 1, 1), [4]);
+            ok(&inst, "bump_next", &[I64(end as i64 - 2)]);
+            assert_eq!(bytes(&mem, end - 2, 2), [7, 4]);
+            traps(&inst, "with_prev", &[I64(0)]);
+            assert_eq!(i32_of(&inst, "with_prev", &[I64(end as i64 - 1)]), 11);
+            assert!(mem.write(65534, &[0x11]));
+            traps(&inst, "far", &[I64(0)]);
+            traps(&inst, "far", &[I64(8)]);
+            assert!(mem.write(0, &[0x22]));
+            assert_eq!(i32_of(&inst, "arms", &[I64(0), I32(1)]), 0x22);
+            assert_eq!(i32_of(&inst, "arms", &[I64(end as i64 - 2), I32(0)]), 4);
+            traps(&inst, "arms", &[I64(end as i64 - 1), I32(0)]);
+            // x + 1 wraps to 0: in bounds (nothing covered the else arm's access).
+            assert_eq!(i32_of(&inst, "arms", &[I64(-1), I32(0)]), 0x22);
+            assert_eq!(i32_of(&inst, "after_br_if", &[I64(end as i64 - 1), I32(1)]), 4);
+            traps(&inst, "after_br_if", &[I64(end as i64 - 2), I32(0)]);
+            assert_eq!(i32_of(&inst, "after_br_if", &[I64(end as i64 - 3), I32(0)]), 4);
+            if max != "1" {
+                // The same code after a grow: what trapped at the old end now reads.
+                assert_eq!(i64_of(&inst, "grow", &[I64(1)]), 1);
+                assert_eq!(i32_of(&inst, "sum4", &[I64(end as i64 - 1)]), 4);
+                ok(&inst, "bump_next", &[I64(end as i64 - 1)]);
+                assert_eq!(bytes(&mem, end - 1, 2), [7, 5]);
+                assert_eq!(i64_of(&inst, "far", &[I64(8)]), 0);
+                traps(&inst, "far", &[I64(65536 + 8)]);
+                traps(&inst, "sum4", &[I64(2 * end as i64 - 1)]);
+            } else {
+                assert_eq!(i64_of(&inst, "grow", &[I64(1)]), -1);
+            }
+        }
+    }
+}

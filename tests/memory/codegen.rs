@@ -135,23 +135,24 @@ fn guard_mode_32bit_accesses_have_no_bounds_checks() {
 #[test]
 fn checked_modes_do_compare() {
     let _g = shared();
-    // Explicit 32-bit (growable and fixed) and memory64 in either mode: every access is
-    // preceded by a compare and a conditional trap.
+    // Explicit 32-bit (growable and fixed): every access is preceded by a compare and a
+    // conditional trap. Memory64 in either mode: the first access at each of the two indices
+    // is; the later ones at the same index are covered by it (bounds.rs, tested below).
     let cases = [
-        (BoundsChecks::Explicit, kernel("1", "i32")),
-        (BoundsChecks::Explicit, kernel("1 1", "i32")),
-        (BoundsChecks::Guard, kernel("i64 1", "i64")),
-        (BoundsChecks::Explicit, kernel("i64 1", "i64")),
+        (BoundsChecks::Explicit, kernel("1", "i32"), KERNEL_ACCESSES),
+        (BoundsChecks::Explicit, kernel("1 1", "i32"), KERNEL_ACCESSES),
+        (BoundsChecks::Guard, kernel("i64 1", "i64"), 2),
+        (BoundsChecks::Explicit, kernel("i64 1", "i64"), 2),
     ];
-    for (mode, wat) in cases {
+    for (mode, wat, checked) in cases {
         let d = wasmaot::debug::dump_function(wat.as_bytes(), 0, &opts(mode)).unwrap();
-        // One compare + conditional trap per access, or an unconditional trap where the
-        // static offset alone is out of bounds.
+        // One compare + conditional trap per checked access, or an unconditional trap where
+        // the static offset alone is out of bounds.
         let conditional = insts(&d.clif, "trapnz");
         let statically_oob = insts(&d.clif, "trap");
         assert_eq!(
             conditional + statically_oob,
-            KERNEL_ACCESSES,
+            checked,
             "{mode:?}:\n{}",
             d.clif
         );
@@ -232,6 +233,68 @@ fn objdump(object: &[u8]) -> Option<String> {
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Which later memory64 accesses an earlier compare covers (compiler/src/translate/bounds.rs):
+/// the same index or the index plus a constant that keeps the access inside the guard, for the
+/// rest of the construct the compare is in (nested constructs included). Not: a lower index,
+/// an index derived from a higher one, a constant past the guard, the `else` arm after a
+/// compare in the `then` arm, or anything after the `end` of the compare's construct.
+#[test]
+fn memory64_compares_cover_later_accesses_in_straight_line_code() {
+    let _g = shared();
+    let b = |k: &str| format!("(drop (i32.load8_u (i64.add (local.get $x) (i64.const {k}))))");
+    let x = "(drop (i32.load8_u (local.get $x)))";
+    let cases = [
+        // clang's unrolled loop bodies: ascending from the index itself.
+        (format!("{x} {} {} {}", b("1"), b("2"), b("3")), 1),
+        // A load and a store at one index.
+        (
+            "(i32.store8 (local.get $x) (i32.load8_u (local.get $x)))".to_string(),
+            1,
+        ),
+        // Descending: x + 3 may wrap, so it says nothing about x + 2.
+        (format!("{} {} {} {x}", b("3"), b("2"), b("1")), 4),
+        (format!("{x} {}", b("-1")), 2),
+        (format!("{x} {}", b("0x100000000")), 2),
+        (format!("{x} {}", b("0xfffffff0")), 1),
+        // A constant offset counts: x + 0xfffffff0 + offset 16 + 1 byte is past the guard.
+        (
+            format!(
+                "{x} (drop (i32.load8_u offset=16 (i64.add (local.get $x) (i64.const 0xfffffff0))))"
+            ),
+            2,
+        ),
+        // Fall-through of br_if and the then arm of an if: covered.
+        (format!("(block {x} (br_if 0 (local.get $c)) {})", b("1")), 1),
+        (format!("{x} (if (local.get $c) (then {}))", b("1")), 1),
+        (format!("{x} (if (local.get $c) (then) (else {}))", b("1")), 1),
+        (
+            format!(
+                "{x} (block (block {}) (br_if 0 (local.get $c)) {})",
+                b("1"),
+                b("2")
+            ),
+            1,
+        ),
+        // The else arm (the then arm checked x) and after a merge: not covered.
+        (
+            format!("(if (local.get $c) (then {x}) (else {}))", b("1")),
+            2,
+        ),
+        (format!("(block {x} (br_if 0 (local.get $c)) {x}) {}", b("1")), 2),
+        (format!("(loop {x}) {x} {}", b("1")), 2),
+        (format!("(if (local.get $c) (then {x})) {}", b("1")), 2),
+    ];
+    for (body, want) in cases {
+        let wat = format!(
+            "(module (memory i64 1) (func (param $x i64) (param $c i32) {body}))"
+        );
+        for mode in MODES {
+            let d = wasmaot::debug::dump_function(wat.as_bytes(), 0, &opts(mode)).unwrap();
+            assert_eq!(insts(&d.clif, "trapnz"), want, "{body}\n{}", d.clif);
+        }
+    }
 }
 
 #[test]

@@ -39,6 +39,7 @@ impl Translator<'_, '_> {
                     num_params: n,
                     num_results: results.len(),
                     dest_used: false,
+                    checked_mark: self.checked.mark(),
                 });
             }
             Operator::If { blockty } => {
@@ -63,6 +64,7 @@ impl Translator<'_, '_> {
                     num_params: n,
                     num_results: results.len(),
                     dest_used: false,
+                    checked_mark: self.checked.mark(),
                 });
             }
             Operator::Else => self.op_else(),
@@ -144,6 +146,7 @@ impl Translator<'_, '_> {
             num_params: params.len(),
             num_results: results.len(),
             dest_used: false,
+            checked_mark: self.checked.mark(),
         });
     }
 
@@ -189,6 +192,8 @@ impl Translator<'_, '_> {
         *else_seen = true;
         let params = params.clone();
         let (dest, height, nres) = (frame.dest, frame.height, frame.num_results);
+        // The `then` arm's compares do not cover the `else` arm.
+        self.checked.cut(frame.checked_mark);
         if reachable {
             frame.dest_used = true;
             let vals = self.stack.split_off(self.stack.len() - nres);
@@ -203,6 +208,8 @@ impl Translator<'_, '_> {
 
     pub(super) fn op_end(&mut self) {
         let mut frame = self.control.pop().expect("validated: end without block");
+        // Branches to `dest` may have skipped the construct's compares.
+        self.checked.cut(frame.checked_mark);
         if self.reachable {
             frame.dest_used = true;
             let vals = self.stack.split_off(self.stack.len() - frame.num_results);

@@ -11,7 +11,8 @@
 //!   one compare per access, and no guard region is needed, so the reservation can be just
 //!   the maximum;
 //! - memory64 traps unless `index <= length` when `offset + size` fits in the 4 GiB guard that
-//!   every memory64 reservation has (one compare, the guard catches the rest), otherwise
+//!   every memory64 reservation has (one compare, the guard catches the rest; `bounds.rs`
+//!   drops the compare where an earlier one in straight-line code covers it), otherwise
 //!   `index + offset + size` is computed with an overflow trap (no wrap-around near 2^64)
 //!   and compared.
 //!
@@ -196,24 +197,14 @@ impl Translator<'_, '_> {
         let end = u128::from(offset) + u128::from(size);
         let oob = env::trap_code(TrapKind::MemoryOutOfBounds);
         if self.memory64(mem) {
-            let fixed = self.fixed_memory_length(mem);
             if end > u128::from(u64::MAX) {
                 // No index can make this access valid.
                 self.trap_and_continue(TrapKind::MemoryOutOfBounds);
             } else if end as u64 <= GUARD_BYTES {
                 // index <= length; the guard after the reservation catches offset + size.
-                let out = match fixed {
-                    Some(len) => {
-                        self.b
-                            .ins()
-                            .icmp_imm_u(IntCC::UnsignedGreaterThan, idx, len as i64)
-                    }
-                    None => {
-                        let len = self.memory_length(mem);
-                        self.b.ins().icmp(IntCC::UnsignedGreaterThan, idx, len)
-                    }
-                };
-                self.b.ins().trapnz(out, oob);
+                if !self.index_known_in_bounds(mem, idx, end as u64) {
+                    self.check_index_le_length(mem, idx);
+                }
             } else {
                 let end = self.b.ins().iconst(types::I64, end as i64);
                 let last = self.b.ins().uadd_overflow_trap(idx, end, oob);
@@ -265,6 +256,24 @@ impl Translator<'_, '_> {
         } else {
             (self.b.ins().iadd_imm_s(addr, offset as i64), 0)
         }
+    }
+
+    /// Traps unless the memory64 index `idx <= length`, and remembers that it passed.
+    fn check_index_le_length(&mut self, mem: u32, idx: Value) {
+        let out = match self.fixed_memory_length(mem) {
+            Some(len) => self
+                .b
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedGreaterThan, idx, len as i64),
+            None => {
+                let len = self.memory_length(mem);
+                self.b.ins().icmp(IntCC::UnsignedGreaterThan, idx, len)
+            }
+        };
+        self.b
+            .ins()
+            .trapnz(out, env::trap_code(TrapKind::MemoryOutOfBounds));
+        self.note_index_checked(mem, idx);
     }
 
     /// Emits an unconditional trap and continues in a fresh (unreachable) block, so the

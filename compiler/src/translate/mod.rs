@@ -1,12 +1,14 @@
 //! Wasm → Cranelift IR translation of function bodies.
 //!
 //! The driver keeps the Wasm operand stack as a `Vec<Value>` and a control stack of
-//! block/loop/if frames, and hands each operator to the file of its family:
-//! [`control`] (branches, calls), [`exceptions`] (`try_table`, `throw`), [`variables`] (locals, globals), [`numeric`] (integer and
-//! float arithmetic, conversions), [`memory`] (loads, stores, `memory.*`), [`table`] (tables
-//! and references) and [`simd`] (v128). After `br`, `return` or `unreachable` the rest of the
+//! block/loop/if frames, and hands each operator to the file of its family: [`control`]
+//! (branches, calls), [`exceptions`] (`try_table`, `throw`), [`variables`] (locals, globals),
+//! [`numeric`] (integer and float arithmetic, conversions), [`memory`] (loads, stores,
+//! `memory.*`; [`bounds`] drops the memory64 compares an earlier one covers), [`table`]
+//! (tables and references) and [`simd`] (v128). After `br`, `return` or `unreachable` the rest of the
 //! block is dead: operators are skipped, tracking only nesting, until the matching `else`/`end`.
 
+mod bounds;
 mod control;
 mod env;
 mod exceptions;
@@ -99,6 +101,8 @@ struct Frame {
     num_results: usize,
     /// Whether anything jumps to `dest`.
     dest_used: bool,
+    /// Memory64 bounds facts known when the frame opened (see `bounds.rs`).
+    checked_mark: usize,
 }
 
 /// Alias regions that let Cranelift reorder accesses to different kinds of state.
@@ -134,6 +138,8 @@ pub(crate) struct Translator<'m, 'b> {
     results: Vec<Type>,
     /// Cached length of each memory accessed with bounds checks (see `memory.rs`).
     mem_len: Vec<Option<Variable>>,
+    /// Memory64 indices already checked in the current block (see `bounds.rs`).
+    checked: bounds::CheckedIndices,
 }
 
 /// Builds the IR of defined function `func_index` into `func`.
@@ -213,6 +219,7 @@ pub fn translate_function(
             num_params: 0,
             num_results: results.len(),
             dest_used: false,
+            checked_mark: 0,
         }],
         locals,
         reachable: true,
@@ -227,6 +234,7 @@ pub fn translate_function(
         },
         results,
         mem_len: Vec::new(),
+        checked: bounds::CheckedIndices::default(),
     };
     t.init_memory_lengths(body)?;
     let mut ops = body.get_operators_reader()?;

@@ -1,0 +1,102 @@
+//! Memory64 bounds checks that an earlier check makes redundant.
+//!
+//! A memory64 access whose `offset + size` fits in the guard traps unless `index <= length`
+//! (see `memory.rs`). Once that compare has passed for a value `x`:
+//!
+//! - another such access at `x` itself needs no compare;
+//! - neither does one at `x + k` (an `iadd` of `x` and a constant `k >= 0`) when
+//!   `k + offset + size` fits in the guard: `x <= length < 2^63`, so the add cannot wrap,
+//!   and the access ends at most `k + offset + size` bytes past `length`, inside the guard
+//!   that every memory64 reservation has, where it faults at its own trap site.
+//!
+//! Lengths never shrink, so such a fact stays true across calls and `memory.grow`; it holds
+//! wherever the compare dominates. In structured Wasm that is the rest of the construct
+//! (`block`, `loop`, `if` arm, `try_table`) the compare is in, including constructs nested
+//! later in it, but not after its `end` (a branch may have skipped the compare) nor in the
+//! `else` arm of an `if` whose `then` arm made it. So the facts form a stack: each control
+//! frame remembers its height when opened and cuts it back at `else` and `end`. (Inside a
+//! `loop`, reading a local yields a fresh block parameter while the loop is translated, so a
+//! compare made before the loop covers only values the loop gets from the operand stack.)
+//!
+//! clang writes the unrolled `b[i]`, `b[i + 1]`, … of a loop over a memory64 buffer as
+//! separate `i64.add`s, and a load and a store of the same element as two accesses at one
+//! index, so this removes most compares of such loops. Nothing is derived from an access at
+//! `x + k` about `x`: `x + k` may have wrapped around.
+
+use super::memory::GUARD_BYTES;
+use super::Translator;
+use cranelift_codegen::ir::{InstructionData, Opcode, Value, ValueDef};
+
+/// Facts kept at once; later compares add none beyond it (a bound on the cost of a lookup).
+const MAX_FACTS: usize = 32;
+
+/// Memory64 indices known to be `<= length` of their memory at the current point.
+#[derive(Default)]
+pub(super) struct CheckedIndices {
+    /// (memory, index value) pairs whose compare has passed, innermost construct last.
+    known: Vec<(u32, Value)>,
+}
+
+impl CheckedIndices {
+    /// Height to restore when the construct opened now ends (or reaches its `else`).
+    pub(super) fn mark(&self) -> usize {
+        self.known.len()
+    }
+
+    /// Forgets the facts established since `mark`.
+    pub(super) fn cut(&mut self, mark: usize) {
+        self.known.truncate(mark);
+    }
+}
+
+impl Translator<'_, '_> {
+    /// Whether an access of memory64 `mem` at `index` reaching `end` (`offset + size`, at most
+    /// the guard) bytes past it is covered by an earlier compare, per the module docs.
+    pub(super) fn index_known_in_bounds(&self, mem: u32, index: Value, end: u64) -> bool {
+        let facts = &self.checked;
+        let dfg = &self.b.func.dfg;
+        let known = |v: Value| {
+            let v = dfg.resolve_aliases(v);
+            facts
+                .known
+                .iter()
+                .any(|&(m, k)| m == mem && dfg.resolve_aliases(k) == v)
+        };
+        if known(index) {
+            return true;
+        }
+        let ValueDef::Result(inst, 0) = dfg.value_def(index) else {
+            return false;
+        };
+        let InstructionData::Binary {
+            opcode: Opcode::Iadd,
+            args,
+        } = dfg.insts[inst]
+        else {
+            return false;
+        };
+        let constant = |v: Value| match dfg.value_def(v) {
+            ValueDef::Result(i, 0) => match dfg.insts[i] {
+                InstructionData::UnaryImm {
+                    opcode: Opcode::Iconst,
+                    imm,
+                } => Some(imm.bits() as u64),
+                _ => None,
+            },
+            _ => None,
+        };
+        let fits = |k: u64| k <= GUARD_BYTES - end;
+        match (constant(args[0]), constant(args[1])) {
+            (_, Some(k)) if fits(k) && known(args[0]) => true,
+            (Some(k), _) if fits(k) && known(args[1]) => true,
+            _ => false,
+        }
+    }
+
+    /// Records that `index <= length` of memory64 `mem` has just been checked.
+    pub(super) fn note_index_checked(&mut self, mem: u32, index: Value) {
+        if self.checked.known.len() < MAX_FACTS {
+            self.checked.known.push((mem, index));
+        }
+    }
+}
