@@ -365,3 +365,30 @@ fn shared_memory_grows_while_another_thread_reads() {
         assert_eq!(mem.data_ptr(), base, "a shared memory never moves");
     }
 }
+
+/// Shared memories compile (with the threads feature on), atomic instructions do not: every
+/// family of them is refused as unsupported, never translated as a plain access.
+#[test]
+fn atomic_instructions_are_unsupported() {
+    let _g = shared();
+    for body in [
+        "(drop (i32.atomic.load (i32.const 0)))",
+        "(i64.atomic.store (i32.const 0) (i64.const 1))",
+        "(drop (i32.atomic.rmw.add (i32.const 0) (i32.const 1)))",
+        "(drop (i32.atomic.rmw.cmpxchg (i32.const 0) (i32.const 1) (i32.const 2)))",
+        "(drop (memory.atomic.notify (i32.const 0) (i32.const 1)))",
+        "(drop (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const 0)))",
+        "(atomic.fence)",
+    ] {
+        let wat = format!("(module (memory 1 1 shared) (func {body}))");
+        let wasm = wat::parse_str(&wat).unwrap();
+        match wasmaot::compile(&wasm, &threads_opts(BoundsChecks::Guard)) {
+            Err(e) => assert!(
+                e.to_string()
+                    .starts_with("unsupported: threads (atomic operations) (at byte offset 0x"),
+                "{body}: {e}"
+            ),
+            Ok(_) => panic!("{body}: compiled"),
+        }
+    }
+}

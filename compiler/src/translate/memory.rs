@@ -144,17 +144,9 @@ impl Translator<'_, '_> {
                 let seg = self.b.ins().iconst(types::I32, i64::from(data_index));
                 self.call_builtin(BuiltinIndex::data_drop, &[seg]);
             }
-            Operator::MemoryAtomicNotify { .. }
-            | Operator::MemoryAtomicWait32 { .. }
-            | Operator::MemoryAtomicWait64 { .. }
-            | Operator::AtomicFence { .. } => return unsupported("threads (atomic operations)"),
             Operator::MemoryDiscard { .. } => return unsupported("memory-control proposal"),
-            _ => {
-                if format!("{op:?}").contains("Atomic") {
-                    return unsupported("threads (atomic operations)");
-                }
-                return Ok(false);
-            }
+            // Atomic operators are refused by the driver's fallback (`Translator::op`).
+            _ => return Ok(false),
         }
         Ok(true)
     }

@@ -358,7 +358,11 @@ impl<'m, 'b> Translator<'m, 'b> {
         {
             return Ok(());
         }
-        unsupported(format!("operator {}", op_name(op)))
+        let name = op_name(op);
+        if name.contains("Atomic") {
+            return unsupported("threads (atomic operations)");
+        }
+        unsupported(format!("operator {name}"))
     }
 
     /// Handles an operator in dead code: only nesting matters.
