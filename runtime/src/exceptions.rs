@@ -206,11 +206,7 @@ impl Arena {
     fn collect(&mut self) {
         let mut marked = HashSet::new();
         let mut work = Vec::new();
-        let mut visit = |w: usize| {
-            if self.objects.contains_key(&w) && marked.insert(w) {
-                work.push(w);
-            }
-        };
+        let mut visit = |w: usize| mark(&self.objects, &mut marked, &mut work, w);
         // SAFETY: exn_new runs on a thread executing Wasm, whose stack bounds are recorded.
         if !unsafe { crate::traps::stackscan::for_each_root(&mut visit) } {
             // Without the stack there are no safe conclusions: keep everything.
@@ -230,15 +226,25 @@ impl Arena {
             let e = &self.objects[&p];
             for (&t, &raw) in e.tag.ty().params.iter().zip(e.storage.iter()) {
                 if t == crate::layout::ValType::ExnRef {
-                    let w = raw as usize;
-                    if self.objects.contains_key(&w) && marked.insert(w) {
-                        work.push(w);
-                    }
+                    mark(&self.objects, &mut marked, &mut work, raw as usize);
                 }
             }
         }
         self.objects.retain(|k, _| marked.contains(k));
         self.next_collection = (2 * self.objects.len()).max(MIN_COLLECTION);
+    }
+}
+
+/// Marks `w` reachable if it is one of `objects` not yet marked, queueing it to trace its
+/// fields.
+fn mark(
+    objects: &HashMap<usize, Arc<VMExn>>,
+    marked: &mut HashSet<usize>,
+    work: &mut Vec<usize>,
+    w: usize,
+) {
+    if objects.contains_key(&w) && marked.insert(w) {
+        work.push(w);
     }
 }
 
