@@ -42,8 +42,7 @@ fn run_three(
 }
 
 pub(crate) fn survey_test(ctx: &Ctx) -> Result<(), Failed> {
-    let w = ctx.work.path().join("survey");
-    fs::create_dir_all(&w).map_err(|e| e.to_string())?;
+    let w = ctx.workdir("survey")?;
     let calls = h::survey::calls();
     let bytes =
         wat::parse_str(h::survey::wat(&calls)).map_err(|e| format!("generated WAT: {e}"))?;

@@ -11,8 +11,7 @@ use std::process::Command;
 pub(crate) fn inherit_env_test(ctx: &Ctx) -> Result<(), Failed> {
     use std::os::unix::ffi::OsStrExt;
     let tools = ctx.tools()?;
-    let w = ctx.work.path().join("inherit-env");
-    fs::create_dir_all(&w).map_err(|e| e.to_string())?;
+    let w = ctx.workdir("inherit-env")?;
     let spec = Spec::load(&ctx.dir.join("environ.json"), "environ")?;
     let exe = w.join("environ");
     let out = Command::new(&tools.wasmaot)

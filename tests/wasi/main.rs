@@ -82,6 +82,13 @@ impl Ctx {
         .clone()
     }
 
+    /// A fresh directory `<work>/<name>` for one test's files.
+    fn workdir(&self, name: &str) -> Result<PathBuf, Failed> {
+        let w = self.work.path().join(name);
+        std::fs::create_dir_all(&w).map_err(|e| e.to_string())?;
+        Ok(w)
+    }
+
     fn peer_name(&self) -> &'static str {
         match self.peer {
             Peer::Live(_) => "wasmtime (live)",

@@ -244,8 +244,7 @@ fn parse_report(out: &[u8]) -> Vec<(String, String)> {
 
 pub(crate) fn direct_sandbox_test(ctx: &Ctx) -> Result<(), Failed> {
     let tools = ctx.tools()?;
-    let w = ctx.work.path().join("direct");
-    fs::create_dir_all(&w).map_err(|e| e.to_string())?;
+    let w = ctx.workdir("direct")?;
     let checks = direct_checks();
     let wasm_bytes =
         wat::parse_str(direct_checks_wat(&checks)).map_err(|e| format!("generated WAT: {e}"))?;

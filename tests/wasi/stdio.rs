@@ -53,8 +53,7 @@ fn stdio_runners(ctx: &Ctx, name: &str) -> Result<Vec<(&'static str, Command)>, 
 pub(crate) fn same_file_test(ctx: &Ctx) -> Result<(), Failed> {
     // What `stderr.c` writes, in program order.
     let want = "out 1\nerr 1\nout 2\nerr 2: no newline at end\nerr 3 via write(2)\nout 3\n";
-    let w = ctx.work.path().join("same-file");
-    fs::create_dir_all(&w).map_err(|e| e.to_string())?;
+    let w = ctx.workdir("same-file")?;
     let mut errs = Vec::new();
     for (i, (who, mut cmd)) in stdio_runners(ctx, "stderr")?.into_iter().enumerate() {
         let out = w.join(format!("out{i}"));
@@ -83,8 +82,7 @@ pub(crate) fn same_file_test(ctx: &Ctx) -> Result<(), Failed> {
 /// of SIGPIPE nor answer differently.
 pub(crate) fn reader_gone_test(ctx: &Ctx) -> Result<(), Failed> {
     use std::io::Read;
-    let w = ctx.work.path().join("reader-gone");
-    fs::create_dir_all(&w).map_err(|e| e.to_string())?;
+    let w = ctx.workdir("reader-gone")?;
     let input = w.join("input");
     fs::write(&input, "y\n".repeat(512 * 1024)).map_err(|e| e.to_string())?;
     let mut results = Vec::new();
@@ -125,8 +123,7 @@ pub(crate) fn reader_gone_test(ctx: &Ctx) -> Result<(), Failed> {
 /// Wasmtime reports the event with nbytes 1 and no flags.
 pub(crate) fn poll_stdin_pipe_test(ctx: &Ctx) -> Result<(), Failed> {
     let tools = ctx.tools()?;
-    let w = ctx.work.path().join("poll-stdin-pipe");
-    fs::create_dir_all(&w).map_err(|e| e.to_string())?;
+    let w = ctx.workdir("poll-stdin-pipe")?;
     let calls: Vec<_> = h::survey::calls()
         .into_iter()
         .filter(|c| c.label == "poll stdin read")
