@@ -196,6 +196,12 @@ def write_report(args, env, wls, cells, icells, unavailable, comp, m64, mem_cmd,
              "time only the `_start` call after compilation and instantiation; wasm-interp is the whole process "
              "(parsing a ~35 KB module is negligible). CPU time is used because the machine is shared; wall-clock "
              "medians are listed further down." % (args.runs, "" if args.runs == 1 else "s"))
+    confirmed = env.get("confirmed", [])
+    if confirmed:
+        L.append("")
+        L.append("Rows marked † (%s) were over the %.2f× Wasmtime line after those %d rounds and ran %d more "
+                 "rounds of every runner, interleaved as before: their medians and best-ofs are over %d runs." % (
+                     ", ".join(confirmed), TARGET_VS_WASMTIME, args.runs, args.runs, 2 * args.runs))
     L.append("")
     all_ok = True
 
@@ -219,7 +225,7 @@ def write_report(args, env, wls, cells, icells, unavailable, comp, m64, mem_cmd,
     chart = []
     for name, src, iarg, targ in wls:
         n, a, w = cell("native", name), cell("wasmaot", name), cell("wasmtime", name)
-        row = [name, a.arg or default_arg(src)]
+        row = [name + (" †" if name in confirmed else ""), a.arg or default_arg(src)]
         for c in (n, a, w):
             all_ok &= c.ok
             row.append(fmt_s(c.cpu) if c.ok else "**%s**" % ("DISQUALIFIED: " + c.problem))
