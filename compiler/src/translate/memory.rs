@@ -12,7 +12,7 @@
 //!   the maximum;
 //! - memory64 traps unless `index <= length` when `offset + size` fits in the 4 GiB guard that
 //!   every memory64 reservation has (one compare, the guard catches the rest; `bounds.rs`
-//!   drops the compare where an earlier one in straight-line code covers it), otherwise
+//!   drops the compare where an earlier, dominating one covers it), otherwise
 //!   `index + offset + size` is computed with an overflow trap (no wrap-around near 2^64)
 //!   and compared.
 //!

@@ -138,7 +138,7 @@ pub(crate) struct Translator<'m, 'b> {
     results: Vec<Type>,
     /// Cached length of each memory accessed with bounds checks (see `memory.rs`).
     mem_len: Vec<Option<Variable>>,
-    /// Memory64 indices already checked in the current block (see `bounds.rs`).
+    /// Memory64 indices whose bounds check dominates the current point (see `bounds.rs`).
     checked: bounds::CheckedIndices,
 }
 
