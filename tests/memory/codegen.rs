@@ -241,7 +241,7 @@ fn objdump(object: &[u8]) -> Option<String> {
 /// an index derived from a higher one, a constant past the guard, the `else` arm after a
 /// compare in the `then` arm, or anything after the `end` of the compare's construct.
 #[test]
-fn memory64_compares_cover_later_accesses_in_straight_line_code() {
+fn memory64_compares_cover_later_accesses_they_dominate() {
     let _g = shared();
     let b = |k: &str| format!("(drop (i32.load8_u (i64.add (local.get $x) (i64.const {k}))))");
     let x = "(drop (i32.load8_u (local.get $x)))";
