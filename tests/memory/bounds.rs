@@ -327,3 +327,31 @@ fn memory64_accesses_covered_by_an_earlier_compare_still_trap() {
         }
     }
 }
+
+/// Explicit-mode 32-bit checks cover a later access at the same index reaching no further
+/// (compiler/src/translate/bounds.rs): a read-modify-write and a wider store after a narrow
+/// load still trap exactly at the end of memory and write nothing.
+#[test]
+fn explicit_accesses_covered_by_an_earlier_check_still_trap() {
+    let _g = shared();
+    let wat = r#"(module
+      (memory (export "mem") 1 MAX)
+      (func (export "rmw") (param $x i32)
+        (i32.store (local.get $x) (i32.add (i32.load (local.get $x)) (i32.const 1))))
+      (func (export "widen") (param $x i32)
+        (i32.store (local.get $x) (i32.load8_u (local.get $x)))))"#;
+    for max in ["", "1"] {
+        let inst = instance_in(&wat.replace("MAX", max), BoundsChecks::Explicit);
+        let mem = inst.get_memory("mem").unwrap();
+        let end = 65536u64;
+        assert!(mem.write(end - 4, &[1, 2, 3, 4]));
+        ok(&inst, "rmw", &[I32(end as i32 - 4)]);
+        assert_eq!(bytes(&mem, end - 4, 4), [2, 2, 3, 4]);
+        traps(&inst, "rmw", &[I32(end as i32 - 3)]);
+        traps(&inst, "widen", &[I32(end as i32 - 1)]);
+        traps(&inst, "widen", &[I32(end as i32 - 3)]);
+        assert_eq!(bytes(&mem, end - 4, 4), [2, 2, 3, 4], "a trapping store wrote");
+        ok(&inst, "widen", &[I32(end as i32 - 4)]);
+        assert_eq!(bytes(&mem, end - 4, 4), [2, 0, 0, 0]);
+    }
+}

@@ -135,24 +135,29 @@ fn guard_mode_32bit_accesses_have_no_bounds_checks() {
 #[test]
 fn checked_modes_do_compare() {
     let _g = shared();
-    // Explicit 32-bit (growable and fixed): every access is preceded by a compare and a
-    // conditional trap. Memory64 in either mode: the first access at each of the two indices
-    // is; the later ones at the same index are covered by it (bounds.rs, tested below).
+    // Explicit 32-bit: the first access at an index, and each later one there reaching
+    // further than any before it, compares (`bounds.rs`): in program order $b:4, $a:4,
+    // $b:24, $a:16, $b:2^32 and $a:2^32, six. On the fixed 1-page memory the three accesses
+    // whose offset alone is past the end trap unconditionally instead; the four compares
+    // before the first of them are what counts (the code after an unconditional trap is
+    // unreachable, and its locals read as fresh values). Memory64 in either mode: the first
+    // access at each of the two indices (the guard covers every offset here).
     let cases = [
-        (BoundsChecks::Explicit, kernel("1", "i32"), KERNEL_ACCESSES),
-        (BoundsChecks::Explicit, kernel("1 1", "i32"), KERNEL_ACCESSES),
-        (BoundsChecks::Guard, kernel("i64 1", "i64"), 2),
-        (BoundsChecks::Explicit, kernel("i64 1", "i64"), 2),
+        (BoundsChecks::Explicit, kernel("1", "i32"), 6, 0),
+        (BoundsChecks::Explicit, kernel("1 1", "i32"), 4, 3),
+        (BoundsChecks::Guard, kernel("i64 1", "i64"), 2, 0),
+        (BoundsChecks::Explicit, kernel("i64 1", "i64"), 2, 0),
     ];
-    for (mode, wat, checked) in cases {
+    for (mode, wat, compares, static_traps) in cases {
         let d = wasmaot::debug::dump_function(wat.as_bytes(), 0, &opts(mode)).unwrap();
         // One compare + conditional trap per checked access, or an unconditional trap where
         // the static offset alone is out of bounds.
         let conditional = insts(&d.clif, "trapnz");
         let statically_oob = insts(&d.clif, "trap");
+        let first_trap = d.clif.find("    trap ").unwrap_or(d.clif.len());
         assert_eq!(
-            conditional + statically_oob,
-            checked,
+            (insts(&d.clif[..first_trap], "trapnz"), statically_oob),
+            (compares, static_traps),
             "{mode:?}:\n{}",
             d.clif
         );
@@ -164,14 +169,69 @@ fn checked_modes_do_compare() {
             .all(|t| t.kind == TrapKind::MemoryOutOfBounds));
     }
     // The 32-bit explicit check is the full one (index + offset + size against the length),
-    // so it needs no guard: every access compares against `length + 1 - (offset + size)`.
+    // so it needs no guard: every checked access compares against `length + 1 - (offset +
+    // size)`.
     let d = wasmaot::debug::dump_function(
         kernel("1", "i32").as_bytes(),
         0,
         &opts(BoundsChecks::Explicit),
     )
     .unwrap();
-    assert_eq!(insts(&d.clif, "select"), KERNEL_ACCESSES, "{}", d.clif);
+    assert_eq!(insts(&d.clif, "select"), 6, "{}", d.clif);
+}
+
+/// Explicit 32-bit checks (no guard) cover a later access only at the same index value and
+/// only as far as they reached; never across an `else` or from `x` to `x + 1`.
+#[test]
+fn explicit_checks_cover_later_accesses_reaching_no_further() {
+    let _g = shared();
+    let cases = [
+        (
+            "(i32.store (local.get $x) (i32.add (i32.load (local.get $x)) (i32.const 1)))",
+            1,
+        ),
+        (
+            "(drop (i32.load (local.get $x))) (drop (i32.load8_u offset=3 (local.get $x)))",
+            1,
+        ),
+        (
+            "(drop (i32.load (local.get $x))) (drop (i32.load8_u offset=4 (local.get $x)))",
+            2,
+        ),
+        (
+            "(drop (i32.load8_u (local.get $x))) (drop (i32.load (local.get $x)))",
+            2,
+        ),
+        (
+            "(drop (i32.load8_u (local.get $x))) \
+             (drop (i32.load8_u (i32.add (local.get $x) (i32.const 1))))",
+            2,
+        ),
+        (
+            "(drop (i32.load (local.get $x))) \
+             (if (local.get $c) (then (drop (i32.load (local.get $x)))))",
+            1,
+        ),
+        (
+            "(if (local.get $c) (then (drop (i32.load (local.get $x)))) \
+                                (else (drop (i32.load (local.get $x)))))",
+            2,
+        ),
+    ];
+    for (body, want) in cases {
+        for mem in ["1", "1 1"] {
+            let wat = format!(
+                "(module (memory {mem}) (func (param $x i32) (param $c i32) {body}))"
+            );
+            let d = wasmaot::debug::dump_function(
+                wat.as_bytes(),
+                0,
+                &opts(BoundsChecks::Explicit),
+            )
+            .unwrap();
+            assert_eq!(insts(&d.clif, "trapnz"), want, "{body}\n{}", d.clif);
+        }
+    }
 }
 
 /// In a loop without calls the length is not reloaded per access: it is loaded once at entry

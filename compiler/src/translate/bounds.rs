@@ -1,7 +1,7 @@
-//! Memory64 bounds checks that an earlier check makes redundant.
+//! Bounds checks that an earlier check makes redundant.
 //!
-//! A memory64 access whose `offset + size` fits in the guard traps unless `index <= length`
-//! (see `memory.rs`). Once that compare has passed for a value `x`:
+//! **Memory64.** An access whose `offset + size` fits in the guard traps unless
+//! `index <= length` (see `memory.rs`). Once that compare has passed for a value `x`:
 //!
 //! - another such access at `x` itself needs no compare;
 //! - neither does one at `x + k` (an `iadd` of `x` and a constant `k >= 0`) when
@@ -9,7 +9,18 @@
 //!   and the access ends at most `k + offset + size` bytes past `length`, inside the guard
 //!   that every memory64 reservation has, where it faults at its own trap site.
 //!
-//! Lengths never shrink, so such a fact stays true across calls and `memory.grow`; it holds
+//! Nothing is derived the other way, from an access at `x + k` about `x`: `x + k` may have
+//! wrapped around. clang writes the unrolled `b[i]`, `b[i + 1]`, … of a loop over a memory64
+//! buffer as separate `i64.add`s, so this removes three of four compares in such loops.
+//! (Cranelift's mid-end already merges identical compares, such as those of a load and a
+//! store of one element; it cannot see that `x` covers `x + k`.)
+//!
+//! **32-bit memories with `--bounds-checks explicit`.** There is no guard: a passed check
+//! proves `index + end <= length` for its own `end = offset + size`, so it covers a later
+//! access at the same index value reaching no further — a narrower or lower field after a
+//! wider or higher one, whose compare Cranelift would keep (its bound differs).
+//!
+//! Lengths never shrink, so a fact stays true across calls and `memory.grow`; it holds
 //! wherever the compare dominates. In structured Wasm that is the rest of the construct
 //! (`block`, `loop`, `if` arm, `try_table`) the compare is in, including constructs nested
 //! later in it, but not after its `end` (a branch may have skipped the compare) nor in the
@@ -17,11 +28,6 @@
 //! frame remembers its height when opened and cuts it back at `else` and `end`. (Inside a
 //! `loop`, reading a local yields a fresh block parameter while the loop is translated, so a
 //! compare made before the loop covers only values the loop gets from the operand stack.)
-//!
-//! clang writes the unrolled `b[i]`, `b[i + 1]`, … of a loop over a memory64 buffer as
-//! separate `i64.add`s, and a load and a store of the same element as two accesses at one
-//! index, so this removes most compares of such loops. Nothing is derived from an access at
-//! `x + k` about `x`: `x + k` may have wrapped around.
 
 use super::memory::GUARD_BYTES;
 use super::Translator;
@@ -30,11 +36,18 @@ use cranelift_codegen::ir::{InstructionData, Opcode, Value, ValueDef};
 /// Facts kept at once; later compares add none beyond it (a bound on the cost of a lookup).
 const MAX_FACTS: usize = 32;
 
-/// Memory64 indices known to be `<= length` of their memory at the current point.
+/// A passed check: `index + end <= length` of memory `mem` (memory64 checks have `end` 0).
+struct Fact {
+    mem: u32,
+    index: Value,
+    end: u64,
+}
+
+/// Indices known to be in bounds at the current point.
 #[derive(Default)]
 pub(super) struct CheckedIndices {
-    /// (memory, index value) pairs whose compare has passed, innermost construct last.
-    known: Vec<(u32, Value)>,
+    /// Passed checks whose compare dominates the current point, innermost construct last.
+    known: Vec<Fact>,
 }
 
 impl CheckedIndices {
@@ -50,18 +63,22 @@ impl CheckedIndices {
 }
 
 impl Translator<'_, '_> {
-    /// Whether an access of memory64 `mem` at `index` reaching `end` (`offset + size`, at most
-    /// the guard) bytes past it is covered by an earlier compare, per the module docs.
+    /// Whether an access of memory `mem` at `index` (as the Wasm operand, before any
+    /// extension) reaching `end` (`offset + size`; for memory64 at most the guard) bytes past
+    /// it is covered by an earlier check, per the module docs.
     pub(super) fn index_known_in_bounds(&self, mem: u32, index: Value, end: u64) -> bool {
-        let facts = &self.checked;
         let dfg = &self.b.func.dfg;
-        let known = |v: Value| {
+        let facts = |v: Value| {
             let v = dfg.resolve_aliases(v);
-            facts
+            self.checked
                 .known
                 .iter()
-                .any(|&(m, k)| m == mem && dfg.resolve_aliases(k) == v)
+                .filter(move |f| f.mem == mem && dfg.resolve_aliases(f.index) == v)
         };
+        if !self.memory64(mem) {
+            return facts(index).any(|f| end <= f.end);
+        }
+        let known = |v: Value| facts(v).next().is_some();
         if known(index) {
             return true;
         }
@@ -93,10 +110,11 @@ impl Translator<'_, '_> {
         }
     }
 
-    /// Records that `index <= length` of memory64 `mem` has just been checked.
-    pub(super) fn note_index_checked(&mut self, mem: u32, index: Value) {
+    /// Records that `index + end <= length` of memory `mem` has just been checked (for
+    /// memory64, `index <= length`: `end` 0).
+    pub(super) fn note_index_checked(&mut self, mem: u32, index: Value, end: u64) {
         if self.checked.known.len() < MAX_FACTS {
-            self.checked.known.push((mem, index));
+            self.checked.known.push(Fact { mem, index, end });
         }
     }
 }

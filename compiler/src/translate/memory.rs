@@ -8,8 +8,9 @@
 //! - a 32-bit memory compiled with `--bounds-checks explicit` traps unless
 //!   `zext(index) + offset + size <= length`, computed as `index < length + 1 - (offset +
 //!   size)` (saturating; nothing can wrap in 64 bits) so that the bound is loop-invariant:
-//!   one compare per access, and no guard region is needed, so the reservation can be just
-//!   the maximum;
+//!   one compare per access (none after a dominating one at the same index that reaches as
+//!   far, `bounds.rs`), and no guard region is needed, so the reservation can be just the
+//!   maximum;
 //! - memory64 traps unless `index <= length` when `offset + size` fits in the 4 GiB guard that
 //!   every memory64 reservation has (one compare, the guard catches the rest; `bounds.rs`
 //!   drops the compare where an earlier, dominating one covers it), otherwise
@@ -204,7 +205,9 @@ impl Translator<'_, '_> {
                 let out = self.b.ins().icmp(IntCC::UnsignedGreaterThan, last, len);
                 self.b.ins().trapnz(out, oob);
             }
-        } else if self.opts.bounds_checks == BoundsChecks::Explicit {
+        } else if self.opts.bounds_checks == BoundsChecks::Explicit
+            && !self.index_known_in_bounds(mem, index, end as u64)
+        {
             // Full check, independent of any guard region: `idx < 2^32` and `end < 2^33`, so
             // `idx + end` cannot wrap.
             let end = end as u64;
@@ -217,6 +220,7 @@ impl Translator<'_, '_> {
                         (len - end) as i64,
                     );
                     self.b.ins().trapnz(out, oob);
+                    self.note_index_checked(mem, index, end);
                 }
                 None => {
                     // idx + end > len  ⟺  idx >= len + 1 - end, where the bound saturates at
@@ -238,6 +242,7 @@ impl Translator<'_, '_> {
                         .ins()
                         .icmp(IntCC::UnsignedGreaterThanOrEqual, idx, bound);
                     self.b.ins().trapnz(out, oob);
+                    self.note_index_checked(mem, index, end);
                 }
             }
         }
@@ -265,7 +270,7 @@ impl Translator<'_, '_> {
         self.b
             .ins()
             .trapnz(out, env::trap_code(TrapKind::MemoryOutOfBounds));
-        self.note_index_checked(mem, idx);
+        self.note_index_checked(mem, idx, 0);
     }
 
     /// Emits an unconditional trap and continues in a fresh (unreachable) block, so the

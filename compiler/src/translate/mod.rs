@@ -4,7 +4,7 @@
 //! block/loop/if frames, and hands each operator to the file of its family: [`control`]
 //! (branches, calls), [`exceptions`] (`try_table`, `throw`), [`variables`] (locals, globals),
 //! [`numeric`] (integer and float arithmetic, conversions), [`memory`] (loads, stores,
-//! `memory.*`; [`bounds`] drops the memory64 compares an earlier one covers), [`table`]
+//! `memory.*`; [`bounds`] drops the bounds checks an earlier one covers), [`table`]
 //! (tables and references) and [`simd`] (v128). After `br`, `return` or `unreachable` the rest of the
 //! block is dead: operators are skipped, tracking only nesting, until the matching `else`/`end`.
 
@@ -101,7 +101,7 @@ struct Frame {
     num_results: usize,
     /// Whether anything jumps to `dest`.
     dest_used: bool,
-    /// Memory64 bounds facts known when the frame opened (see `bounds.rs`).
+    /// Bounds-check facts known when the frame opened (see `bounds.rs`).
     checked_mark: usize,
 }
 
@@ -138,7 +138,7 @@ pub(crate) struct Translator<'m, 'b> {
     results: Vec<Type>,
     /// Cached length of each memory accessed with bounds checks (see `memory.rs`).
     mem_len: Vec<Option<Variable>>,
-    /// Memory64 indices whose bounds check dominates the current point (see `bounds.rs`).
+    /// Indices whose bounds check dominates the current point (see `bounds.rs`).
     checked: bounds::CheckedIndices,
 }
 
