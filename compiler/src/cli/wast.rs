@@ -15,6 +15,10 @@ pub struct Args {
     /// Print every failure, not just the counts.
     #[arg(short, long)]
     verbose: bool,
+    /// Bounds checks for 32-bit memories the scripts' modules are compiled with: `guard` or
+    /// `explicit`.
+    #[arg(long = "bounds-checks", default_value = "guard", value_parser = super::compile::parse_bounds)]
+    bounds_checks: wasmaot::BoundsChecks,
 }
 
 pub fn run(a: Args) -> anyhow::Result<i32> {
@@ -28,7 +32,8 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default()
         });
-        let r = wasmaot::wast::run_script(&text, wasmaot::wast::features_for(&suite));
+        let r =
+            wasmaot::wast::run_script(&text, wasmaot::wast::features_for(&suite), a.bounds_checks);
         println!(
             "{}: {} passed, {} failed, {} unsupported",
             f.display(),

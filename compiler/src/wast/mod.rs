@@ -79,6 +79,7 @@ enum Outcome {
 /// The state of one script run.
 struct Runner {
     features: WasmFeatures,
+    bounds_checks: BoundsChecks,
     linker: Linker,
     current: Option<Instance>,
     named: HashMap<String, Instance>,
@@ -91,8 +92,8 @@ struct Runner {
     counter: usize,
 }
 
-/// Runs the text of a `.wast` script.
-pub fn run_script(text: &str, features: WasmFeatures) -> Report {
+/// Runs the text of a `.wast` script, compiling its modules with `bounds_checks`.
+pub fn run_script(text: &str, features: WasmFeatures, bounds_checks: BoundsChecks) -> Report {
     let mut report = Report::default();
     let mut lexer = wast::lexer::Lexer::new(text);
     lexer.allow_confusing_unicode(true);
@@ -114,6 +115,7 @@ pub fn run_script(text: &str, features: WasmFeatures) -> Report {
     };
     let mut r = Runner {
         features,
+        bounds_checks,
         linker: Linker::new(),
         current: None,
         named: HashMap::new(),
@@ -183,7 +185,7 @@ impl Runner {
             name: "wast".into(),
             features: self.features,
             threads: 1,
-            bounds_checks: BoundsChecks::Guard,
+            bounds_checks: self.bounds_checks,
             ..Default::default()
         };
         match compile(wasm, &opts) {
