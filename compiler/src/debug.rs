@@ -27,7 +27,8 @@ pub struct FunctionDump {
 pub fn dump_function(input: &[u8], func_index: u32, opts: &CompileOptions) -> Result<FunctionDump> {
     let wasm = to_binary(input)?;
     validate(&wasm, opts.features)?;
-    let env = module::ModuleEnv::parse(&wasm, &opts.name, opts.bounds_checks)?;
+    let mut env = module::ModuleEnv::parse(&wasm, &opts.name, opts.bounds_checks)?;
+    env.frozen = crate::frozen_tables::FrozenTables::analyse(&env, 1);
     let defined = func_index
         .checked_sub(env.num_imported_funcs())
         .filter(|&d| (d as usize) < env.bodies.len())

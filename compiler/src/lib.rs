@@ -5,6 +5,7 @@
 
 pub mod debug;
 pub mod error;
+pub mod frozen_tables;
 pub mod header;
 pub mod module;
 pub mod object;
@@ -202,6 +203,11 @@ pub fn compile(input: &[u8], opts: &CompileOptions) -> Result<CompiledModule> {
     } else {
         opts.threads
     };
+    let t2 = std::time::Instant::now();
+    env.frozen = frozen_tables::FrozenTables::analyse(&env, threads);
+    if std::env::var_os("WASMAOT_TIMINGS").is_some() {
+        eprintln!("timing: frozen tables {:?}", t2.elapsed());
+    }
     let codegen = translate::CodegenOptions {
         bounds_checks: opts.bounds_checks,
     };

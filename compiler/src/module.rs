@@ -2,6 +2,7 @@
 //! besides the function bodies themselves, plus the `ModuleInfo` the runtime will read.
 
 use crate::error::{unsupported, CompileError, Result};
+use crate::frozen_tables::FrozenTables;
 use std::collections::HashMap;
 use wasmaot_runtime::layout::{
     self, BoundsChecks, ConstOp, DataSegment, ElemSegment, Export, ExportKind, ExternType,
@@ -24,6 +25,9 @@ pub struct ModuleEnv<'a> {
     pub escaping_slot: Vec<Option<u32>>,
     /// Instance context layout.
     pub offsets: VMOffsets,
+    /// Tables whose contents are known at compile time (see `frozen_tables.rs`); none until
+    /// [`FrozenTables::analyse`] fills it in.
+    pub frozen: FrozenTables,
 }
 
 /// Converts a wasmparser value type into the runtime's.
@@ -382,6 +386,7 @@ impl<'a> ModuleEnv<'a> {
             bodies,
             escaping_slot,
             offsets,
+            frozen: FrozenTables::default(),
         })
     }
 

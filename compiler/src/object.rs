@@ -5,6 +5,7 @@
 //! defined serially in function-index order.
 
 use crate::error::{CompileError, Result};
+use crate::frozen_tables::{self, FrozenTable};
 use crate::module::ModuleEnv;
 use crate::symbols::{self, Namer};
 use crate::trampolines;
@@ -243,6 +244,13 @@ pub fn emit(
         debug_assert_eq!(id.as_u32() as usize, k);
         body_ids.push(id);
     }
+    // Dispatch arrays of frozen tables next, so that DataId(k) is array k (the translator
+    // refers to them by that index).
+    for (t, frozen) in env.frozen.tables.iter().enumerate() {
+        let Some(frozen) = frozen else { continue };
+        let id = define_dispatch_array(&mut module, &mut namer, &env, t, frozen, &body_ids)?;
+        debug_assert_eq!(id.as_u32(), frozen.array);
+    }
 
     let t0 = std::time::Instant::now();
     let mut bodies = compile_bodies(&env, &*isa, opts, threads)?;
@@ -462,6 +470,42 @@ pub fn emit(
         object,
         info: env.info,
     })
+}
+
+/// Writes a frozen table's dispatch array: per slot the body's address and its type class
+/// (both zero for a null slot), `frozen_tables::ENTRY_SIZE` bytes each.
+fn define_dispatch_array(
+    module: &mut ObjectModule,
+    namer: &mut Namer,
+    env: &ModuleEnv<'_>,
+    table: usize,
+    frozen: &FrozenTable,
+    body_ids: &[FuncId],
+) -> Result<DataId> {
+    let nimp = env.num_imported_funcs();
+    let size = frozen_tables::ENTRY_SIZE as usize;
+    let mut bytes = vec![0u8; size * frozen.slots.len().max(1)];
+    for (i, f) in frozen.slots.iter().enumerate() {
+        if let Some(f) = f {
+            let class = env.frozen.type_class[env.info.funcs[*f as usize] as usize];
+            let at = size * i + frozen_tables::ENTRY_CLASS as usize;
+            bytes[at..at + 4].copy_from_slice(&class.to_le_bytes());
+        }
+    }
+    define_data(
+        module,
+        &namer.unique(&format!("wasmaot.table{table}.dispatch")),
+        bytes,
+        16,
+        |m, d| {
+            for (i, f) in frozen.slots.iter().enumerate() {
+                if let Some(f) = f {
+                    let body = m.declare_func_in_data(body_ids[(*f - nimp) as usize], d);
+                    d.write_function_addr((size * i) as u32, body);
+                }
+            }
+        },
+    )
 }
 
 /// Declares and defines a local data object, letting `relocs` add relocations.

@@ -423,9 +423,10 @@ fn call_indirect_tests_null_through_the_type_id_load() {
     let o = opts(BoundsChecks::Guard);
     let wat = r#"(module
       (type $t (func (result i32)))
-      (table 4 funcref)
+      (table (export "t") 4 funcref)
       (func (param i32) (result i32) (call_indirect (type $t) (local.get 0))))"#;
     let d = wasmaot::debug::dump_function(wat.as_bytes(), 0, &o).unwrap();
+    // (Exported, so not frozen: see tests/frozen_tables.rs for the other path.)
     // Bounds and signature are compared explicitly; null is not: the type-id load is a trap
     // site, and a null funcref makes it fault in page 0 (e2e_ops checks the trap kind).
     assert_eq!(insts(&d.clif, "trapz"), 0, "{}", d.clif);

@@ -2,10 +2,11 @@
 
 use super::{env, FrameKind, Translator, NS_WASM_FUNC};
 use crate::error::Result;
-use crate::translate::{wasm_signature, Frame};
+use crate::frozen_tables;
+use crate::translate::{wasm_signature, Frame, NS_DATA};
 use cranelift_codegen::ir::{
     self, condcodes::IntCC, types, ExtFuncData, ExternalName, InstBuilder, JumpTableData,
-    UserExternalName, Value,
+    MemFlagsData, UserExternalName, Value,
 };
 use cranelift_codegen::isa::CallConv;
 use wasmaot_runtime::layout::{funcref, TrapKind};
@@ -346,6 +347,11 @@ impl Translator<'_, '_> {
             funcref::TYPE_ID < 4096,
             "the null-funcref load must hit page 0"
         );
+        if let Some(frozen) = self.env.frozen.table(table) {
+            let (array, len, single) =
+                (frozen.array, frozen.slots.len() as i64, frozen.single_class);
+            return self.call_indirect_frozen(type_index, array, len, single, tail);
+        }
         let index = self.pop();
         let p = self.table_funcref(table, index);
         let flags = env::trusted_flags();
@@ -381,6 +387,91 @@ impl Translator<'_, '_> {
         let args = self.call_args(nparams);
         self.call_through(sig, code, callee_vmctx, args, tail);
         Ok(())
+    }
+
+    /// `call_indirect` through a frozen table (see `frozen_tables.rs`): a bounds check against
+    /// the constant length, one load of the callee's address from the dispatch array, and a
+    /// check of the slot's type class unless every function in the table has the expected
+    /// type (then only a null slot, address 0, can be wrong). The callee shares our vmctx.
+    fn call_indirect_frozen(
+        &mut self,
+        type_index: u32,
+        array: u32,
+        len: i64,
+        single_class: Option<u32>,
+        tail: bool,
+    ) -> Result<()> {
+        let expected = self.env.frozen.type_class[type_index as usize];
+        let index = self.pop();
+        let index = self.index_to_i64(index);
+        let limit = self.b.ins().iconst(types::I64, len);
+        let oob = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, index, limit);
+        self.b
+            .ins()
+            .trapnz(oob, env::trap_code(TrapKind::UndefinedElement));
+        let base = self.dispatch_array(array);
+        let offset = self.b.ins().ishl_imm_u(index, 4);
+        let entry = self.b.ins().iadd(base, offset);
+        // Read-only data, but not `can_move`: the load must stay behind the bounds check.
+        let flags = MemFlagsData::trusted().with_readonly();
+        let code = self.b.ins().load(types::I64, flags, entry, 0);
+        let null = env::trap_code(TrapKind::UninitializedElement);
+        if single_class == Some(expected) {
+            self.b.ins().trapz(code, null);
+        } else {
+            let class = self
+                .b
+                .ins()
+                .load(types::I32, flags, entry, frozen_tables::ENTRY_CLASS);
+            let bad = self
+                .b
+                .ins()
+                .icmp_imm_u(IntCC::NotEqual, class, i64::from(expected));
+            let wrong = self.b.create_block();
+            let ok = self.b.create_block();
+            self.b.set_cold_block(wrong);
+            self.b.ins().brif(bad, wrong, &[], ok, &[]);
+            self.b.switch_to_block(wrong);
+            self.b.seal_block(wrong);
+            self.b.ins().trapz(code, null);
+            self.b.ins().trap(env::trap_code(TrapKind::BadSignature));
+            self.b.switch_to_block(ok);
+            self.b.seal_block(ok);
+        }
+        let sig = self.sig_for_type(type_index);
+        let nparams = self.env.types[type_index as usize].params().len();
+        let args = self.call_args(nparams);
+        let vmctx = self.vmctx;
+        self.call_through(sig, code, vmctx, args, tail);
+        Ok(())
+    }
+
+    /// Address of frozen-table dispatch array `array` (a PC-relative `lea`).
+    fn dispatch_array(&mut self, array: u32) -> Value {
+        let gv = match self.dispatch.get(&array) {
+            Some(&gv) => gv,
+            None => {
+                let name = self
+                    .b
+                    .func
+                    .declare_imported_user_function(UserExternalName::new(NS_DATA, array));
+                let gv = self
+                    .b
+                    .func
+                    .create_global_value(ir::GlobalValueData::Symbol {
+                        name: ExternalName::user(name),
+                        offset: ir::immediates::Imm64::new(0),
+                        colocated: true,
+                        tls: false,
+                    });
+                self.dispatch.insert(array, gv);
+                gv
+            }
+        };
+        self.b.ins().symbol_value(types::I64, gv)
     }
 
     /// Calls a code pointer with the Wasm convention, as a tail call or pushing the results.

@@ -35,6 +35,9 @@ use wasmparser::{BlockType, FunctionBody, Operator};
 /// Namespace of `UserExternalName`s that refer to defined Wasm functions; the index is the
 /// defined-function index, which the object writer makes equal to the function's `FuncId`.
 pub const NS_WASM_FUNC: u32 = 0;
+/// Namespace of `UserExternalName`s that refer to data objects; the index is the `DataId`
+/// (the object writer declares frozen tables' dispatch arrays first, so array `k` is `k`).
+pub const NS_DATA: u32 = 1;
 
 /// Cranelift type of a Wasm value type (references are pointers, v128 is `i8x16`).
 pub fn ir_type(t: wasmparser::ValType) -> Type {
@@ -133,6 +136,8 @@ pub(crate) struct Translator<'m, 'b> {
     unreachable_depth: u32,
     sigs: HashMap<u32, ir::SigRef>,
     direct: HashMap<u32, ir::FuncRef>,
+    /// Symbols of the frozen tables' dispatch arrays used so far (see `frozen_tables.rs`).
+    dispatch: HashMap<u32, ir::GlobalValue>,
     builtins: HashMap<u32, ir::SigRef>,
     regions: Regions,
     results: Vec<Type>,
@@ -226,6 +231,7 @@ pub fn translate_function(
         unreachable_depth: 0,
         sigs: HashMap::new(),
         direct: HashMap::new(),
+        dispatch: HashMap::new(),
         builtins: HashMap::new(),
         regions: Regions {
             heap,
