@@ -2,7 +2,7 @@
 
 use super::{env, FrameKind, Translator, NS_WASM_FUNC};
 use crate::error::Result;
-use crate::frozen_tables;
+use crate::frozen_tables::{self, FrozenTable};
 use crate::translate::{wasm_signature, Frame, NS_DATA};
 use cranelift_codegen::ir::{
     self, condcodes::IntCC, types, ExtFuncData, ExternalName, InstBuilder, JumpTableData,
@@ -347,10 +347,9 @@ impl Translator<'_, '_> {
             funcref::TYPE_ID < 4096,
             "the null-funcref load must hit page 0"
         );
-        if let Some(frozen) = self.env.frozen.table(table) {
-            let (array, len, single) =
-                (frozen.array, frozen.slots.len() as i64, frozen.single_class);
-            return self.call_indirect_frozen(type_index, array, len, single, tail);
+        let env = self.env;
+        if let Some(frozen) = env.frozen.table(table) {
+            return self.call_indirect_frozen(type_index, frozen, tail);
         }
         let index = self.pop();
         let p = self.table_funcref(table, index);
@@ -396,15 +395,13 @@ impl Translator<'_, '_> {
     fn call_indirect_frozen(
         &mut self,
         type_index: u32,
-        array: u32,
-        len: i64,
-        single_class: Option<u32>,
+        frozen: &FrozenTable,
         tail: bool,
     ) -> Result<()> {
         let expected = self.env.frozen.type_class[type_index as usize];
         let index = self.pop();
         let index = self.index_to_i64(index);
-        let limit = self.b.ins().iconst(types::I64, len);
+        let limit = self.b.ins().iconst(types::I64, frozen.slots.len() as i64);
         let oob = self
             .b
             .ins()
@@ -412,14 +409,14 @@ impl Translator<'_, '_> {
         self.b
             .ins()
             .trapnz(oob, env::trap_code(TrapKind::UndefinedElement));
-        let base = self.dispatch_array(array);
+        let base = self.dispatch_array(frozen.array);
         let offset = self.b.ins().ishl_imm_u(index, 4);
         let entry = self.b.ins().iadd(base, offset);
         // Read-only data, but not `can_move`: the load must stay behind the bounds check.
         let flags = MemFlagsData::trusted().with_readonly();
         let code = self.b.ins().load(types::I64, flags, entry, 0);
         let null = env::trap_code(TrapKind::UninitializedElement);
-        if single_class == Some(expected) {
+        if frozen.single_class == Some(expected) {
             self.b.ins().trapz(code, null);
         } else {
             let class = self
