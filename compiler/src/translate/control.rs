@@ -410,7 +410,9 @@ impl Translator<'_, '_> {
             .ins()
             .trapnz(oob, env::trap_code(TrapKind::UndefinedElement));
         let base = self.dispatch_array(frozen.array);
-        let offset = self.b.ins().ishl_imm_u(index, 4);
+        const _: () = assert!(frozen_tables::ENTRY_SIZE.is_power_of_two());
+        let shift = frozen_tables::ENTRY_SIZE.trailing_zeros();
+        let offset = self.b.ins().ishl_imm_u(index, i64::from(shift));
         let entry = self.b.ins().iadd(base, offset);
         // Read-only data, but not `can_move`: the load must stay behind the bounds check.
         let flags = MemFlagsData::trusted().with_readonly();
