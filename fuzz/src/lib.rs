@@ -1,0 +1,90 @@
+//! Differential fuzzing of wasmaot against the wasmi interpreter.
+//!
+//! A seed names one random valid module (wasm-smith, restricted to proposals both engines
+//! implement, with fuel so it terminates) and the arguments of every call. Both engines
+//! instantiate it, call every exported function twice in export order, and report each
+//! call's results or trap kind and, at the end, every exported global, memory (size and
+//! contents hash) and table (size, null elements). Any difference is a bug in one of the
+//! two; so is a compile or instantiation error from wasmaot on a module wasmi accepts.
+//! Every fourth seed compiles 32-bit memories with explicit bounds checks instead of the
+//! guard region.
+
+pub mod arbiter;
+pub mod generate;
+pub mod observe;
+pub mod plan;
+pub mod run_wasmaot;
+pub mod run_wasmi;
+
+use observe::first_difference;
+
+/// What checking one seed found.
+#[derive(Debug)]
+pub enum Verdict {
+    /// Both engines agree; what wasmaot observed.
+    Agreed(observe::Observation),
+    /// Nothing to compare: the generator made no module, or wasmi refused it.
+    Skipped(&'static str),
+    /// The engines disagree, or wasmaot failed where wasmi did not.
+    Diverged {
+        /// What differed.
+        what: String,
+        /// The module, to save for reproduction.
+        wasm: Vec<u8>,
+        /// The calls made, one per line (`plan::Plan::script`), for replaying on a third
+        /// engine (`fuzz/arbiter.py`).
+        script: String,
+        /// What wasmaot and wasmi observed, when both ran to the end.
+        observations: Option<Box<(observe::Observation, observe::Observation)>>,
+    },
+}
+
+/// Generates the module of `seed`, runs it on both engines and compares.
+pub fn check_seed(seed: u64, engine: &wasmi::Engine) -> Verdict {
+    let Some(wasm) = generate::module(seed) else {
+        return Verdict::Skipped("wasm-smith made no module");
+    };
+    let Some(reference) = run_wasmi::compile(engine, &wasm) else {
+        return Verdict::Skipped("wasmi refused the module");
+    };
+    let mut rng = generate::Rng::new(seed ^ 0x5eed);
+    let plan = match plan::plan(&wasm, &mut rng) {
+        Ok(p) => p,
+        Err(e) => {
+            return Verdict::Diverged {
+                what: format!("cannot read the generated module: {e}"),
+                wasm: wasm.clone(),
+                script: String::new(),
+                observations: None,
+            }
+        }
+    };
+    let diverged = |what: String| Verdict::Diverged {
+        what,
+        wasm: wasm.clone(),
+        script: plan.script(),
+        observations: None,
+    };
+    let expected = match run_wasmi::observe(engine, &reference, &plan) {
+        Ok(o) => o,
+        Err(_) => return Verdict::Skipped("wasmi could not run the module"),
+    };
+    // Every fourth seed compiles 32-bit memories with explicit bounds checks.
+    let module = match run_wasmaot::compile(&wasm, seed % 4 == 3) {
+        Ok(m) => m,
+        Err(e) => return diverged(e.to_string()),
+    };
+    let actual = match run_wasmaot::observe(&module, &plan) {
+        Ok(o) => o,
+        Err(e) => return diverged(e.to_string()),
+    };
+    match first_difference(&actual, &expected) {
+        Some(what) => Verdict::Diverged {
+            what,
+            wasm: wasm.clone(),
+            script: plan.script(),
+            observations: Some(Box::new((actual, expected))),
+        },
+        None => Verdict::Agreed(actual),
+    }
+}

@@ -1,0 +1,98 @@
+//! `wasmaot-fuzz`: checks a range of seeds and saves every module on which wasmaot and wasmi
+//! disagree.
+
+use anyhow::{bail, Result};
+use clap::Parser;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+use wasmaot_fuzz::arbiter::{self, Opinion};
+use wasmaot_fuzz::observe::Outcome;
+use wasmaot_fuzz::{check_seed, run_wasmaot, run_wasmi, Verdict};
+
+/// Differential fuzzing of wasmaot against wasmi on random valid modules.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// First seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Number of seeds to check.
+    #[arg(long, short = 'n', default_value_t = 1000)]
+    iterations: u64,
+    /// Count divergences where Wasmtime sides with wasmaot as failures too (by default they
+    /// are reported but taken as wasmi bugs).
+    #[arg(long)]
+    strict: bool,
+    /// Directory for the modules that diverge (`seed-N.wasm`, with the calls made in
+    /// `seed-N.calls`).
+    #[arg(long, default_value = "target/fuzz-divergences")]
+    save: PathBuf,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    run_wasmaot::set_limits();
+    let engine = run_wasmi::engine();
+    let start = Instant::now();
+    let (mut agreed, mut skipped, mut diverged, mut reference_wrong) = (0u64, 0u64, 0u64, 0u64);
+    // How the compared calls ended: "returned" or the trap kind, with counts.
+    let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
+    for seed in args.seed..args.seed.saturating_add(args.iterations) {
+        match check_seed(seed, &engine) {
+            Verdict::Agreed(obs) => {
+                agreed += 1;
+                let ends = obs
+                    .instantiation
+                    .map(|t| format!("instantiation trapped: {t:?}"));
+                let calls = obs.calls.iter().map(|(_, o)| match o {
+                    Outcome::Returned(_) => "returned".to_string(),
+                    Outcome::Trapped(t) => format!("trapped: {t:?}"),
+                });
+                for end in ends.into_iter().chain(calls) {
+                    *outcomes.entry(end).or_default() += 1;
+                }
+            }
+            Verdict::Skipped(_) => skipped += 1,
+            Verdict::Diverged {
+                what,
+                wasm,
+                script,
+                observations,
+            } => {
+                std::fs::create_dir_all(&args.save)?;
+                let path = args.save.join(format!("seed-{seed}.wasm"));
+                std::fs::write(&path, wasm)?;
+                std::fs::write(path.with_extension("calls"), script)?;
+                let opinion = observations.and_then(|o| arbiter::ask(&path, &o.0, &o.1));
+                let says = match opinion {
+                    Some(Opinion::AgreesWithWasmaot) => {
+                        "Wasmtime agrees with wasmaot: wasmi is wrong (or Cranelift is)"
+                    }
+                    Some(Opinion::AgreesWithWasmi) => "Wasmtime agrees with wasmi",
+                    Some(Opinion::AgreesWithNeither) => "Wasmtime agrees with neither",
+                    None => "no third opinion",
+                };
+                if opinion == Some(Opinion::AgreesWithWasmaot) && !args.strict {
+                    reference_wrong += 1;
+                } else {
+                    diverged += 1;
+                }
+                println!("seed {seed}: {what} [{says}] (module: {})", path.display());
+            }
+        }
+    }
+    println!(
+        "{} seeds in {:.1} s: {agreed} agreed, {skipped} skipped, {diverged} diverged, \
+         {reference_wrong} where Wasmtime sided with wasmaot against wasmi",
+        args.iterations,
+        start.elapsed().as_secs_f64()
+    );
+    for (end, n) in &outcomes {
+        println!("  {n:>7}  {end}");
+    }
+    if diverged > 0 {
+        bail!("{diverged} seeds diverged");
+    }
+    Ok(())
+}
