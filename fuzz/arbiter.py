@@ -3,11 +3,11 @@
 and wasmi disagree. `python3 fuzz/arbiter.py target/fuzz-divergences/seed-N.wasm` reads the
 calls from `seed-N.calls` (written by wasmaot-fuzz), refills the fuel global before each
 call as the fuzzer does, and prints each call's results or trap and the exported globals
-after it; with `--lines` it prints them in the form `wasmaot-fuzz` compares
-(`observe::script_lines`), which is how the fuzzer asks for a third opinion by itself.
+after it, one line each, in the form `wasmaot-fuzz` compares (`arbiter::lines` in
+src/arbiter.rs): this is how the fuzzer asks for a third opinion by itself.
 Python's wasmtime cannot pass `v128` values, so every call goes through a small
 generated shim module that holds the arguments as constants and returns each `v128` result
-as two `i64` halves (globals of type `v128` print as `v128`).
+as two `i64` halves (globals of type `v128` print as `v128:?`).
 """
 import struct
 import sys
@@ -127,36 +127,9 @@ def lines(path):
 
 
 def main():
-    path = sys.argv[1]
-    if sys.argv[2:] == ["--lines"]:
-        lines(path)
-        return
-    store = wasmtime.Store(wasmtime.Engine())
-    module = wasmtime.Module.from_file(store.engine, path)
-    instance = wasmtime.Instance(store, module, [])
-    exports = instance.exports(store)
-    names = [e.name for e in module.exports]
-    globals_ = [n for n in names if isinstance(exports[n], wasmtime.Global)]
-    for i, line in enumerate(open(path[: -len(".wasm")] + ".calls").read().splitlines()[1:]):
-        name_hex, *args = line.split(" =>")[0].split()
-        results = line.split(" =>")[1].split()
-        name = bytes.fromhex("" if name_hex == "-" else name_hex).decode()
-        if FUEL_EXPORT in names:
-            exports[FUEL_EXPORT].set_value(store, FUEL)
-        func = exports[name]
-        caller = wasmtime.Module(store.engine, shim(args, results))
-        call = wasmtime.Instance(store, caller, [func]).exports(store)["call"]
-        try:
-            print(f"call #{i} {name!r}: returned {call(store)!r}")
-        except wasmtime.Trap as t:
-            print(f"call #{i} {name!r}: trapped {t.trap_code}")
-        values = []
-        for n in globals_:
-            try:
-                values.append(exports[n].value(store))
-            except Exception:
-                values.append("v128")
-        print(f"  globals: {values}")
+    if len(sys.argv) != 2:
+        sys.exit("usage: arbiter.py target/fuzz-divergences/seed-N.wasm")
+    lines(sys.argv[1])
 
 
 main()

@@ -35,7 +35,7 @@ fn join(values: &[Value]) -> String {
     values.iter().map(token).collect::<Vec<_>>().join(" ")
 }
 
-/// An observation as `arbiter.py --lines` prints one: `#i returned …` or `#i trapped KIND`,
+/// An observation as `arbiter.py` prints one: `#i returned …` or `#i trapped KIND`,
 /// then `#i globals …` after each call (none after a stack overflow).
 pub fn lines(obs: &Observation) -> Vec<String> {
     if let Some(t) = obs.instantiation {
@@ -78,7 +78,6 @@ pub fn ask(wasm: &Path, wasmaot: &Observation, wasmi: &Observation) -> Option<Op
     let out = Command::new("python3")
         .arg(script)
         .arg(wasm)
-        .arg("--lines")
         .output()
         .ok()?;
     if !out.status.success() {

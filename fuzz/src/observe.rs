@@ -84,6 +84,18 @@ pub struct Observation {
     pub cut_short: bool,
 }
 
+impl Observation {
+    /// Records one call and the exported globals after it; `true` when the call overflowed
+    /// the stack, which ends the run (the engines' depth limits differ).
+    pub fn record(&mut self, name: &str, outcome: Outcome, globals: Vec<Value>) -> bool {
+        let overflow = outcome == Outcome::Trapped(TrapClass::StackOverflow);
+        self.calls.push((name.to_string(), outcome));
+        self.globals_after.push(globals);
+        self.cut_short = overflow;
+        overflow
+    }
+}
+
 /// FNV-1a, for hashing memories.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {

@@ -138,6 +138,14 @@ pub fn plan(wasm: &[u8], rng: &mut Rng) -> Result<Plan> {
 }
 
 impl Plan {
+    /// Names of the exported globals, in export order.
+    pub fn globals(&self) -> impl Iterator<Item = &str> {
+        self.items
+            .iter()
+            .filter(|(_, k)| *k == ItemKind::Global)
+            .map(|(n, _)| n.as_str())
+    }
+
     /// The calls as text for `fuzz/arbiter.py`: a first line `globals` with the exported
     /// globals' types, then one line per call: the export name in hex, each argument as
     /// `type:bits` in hex (`funcref:null`/`externref:null` for references), then `=>` and

@@ -114,17 +114,12 @@ pub fn observe(module: &Module, plan: &Plan) -> Result<Observation> {
                 class => Outcome::Trapped(class),
             },
         };
-        let overflow = outcome == Outcome::Trapped(TrapClass::StackOverflow);
-        obs.calls.push((call.name.clone(), outcome));
-        let globals = plan.items.iter().filter(|(_, k)| *k == ItemKind::Global);
-        obs.globals_after.push(
-            globals
-                .map(|(name, _)| instance.get_global(name).map(|g| from_val(&g.get())))
-                .collect::<Option<_>>()
-                .ok_or_else(|| anyhow!("an exported global is missing"))?,
-        );
-        if overflow {
-            obs.cut_short = true;
+        let globals = plan
+            .globals()
+            .map(|name| instance.get_global(name).map(|g| from_val(&g.get())))
+            .collect::<Option<_>>()
+            .ok_or_else(|| anyhow!("an exported global is missing"))?;
+        if obs.record(&call.name, outcome, globals) {
             return Ok(obs);
         }
     }

@@ -116,21 +116,16 @@ pub fn observe(engine: &Engine, module: &Module, plan: &Plan) -> Result<Observat
                 class => Outcome::Trapped(class),
             },
         };
-        let overflow = outcome == Outcome::Trapped(TrapClass::StackOverflow);
-        obs.calls.push((call.name.clone(), outcome));
-        let globals = plan.items.iter().filter(|(_, k)| *k == ItemKind::Global);
-        obs.globals_after.push(
-            globals
-                .map(|(name, _)| {
-                    instance
-                        .get_global(&store, name)
-                        .map(|g| from_val(&g.get(&store)))
-                })
-                .collect::<Option<_>>()
-                .ok_or_else(|| anyhow!("an exported global is missing"))?,
-        );
-        if overflow {
-            obs.cut_short = true;
+        let globals = plan
+            .globals()
+            .map(|name| {
+                instance
+                    .get_global(&store, name)
+                    .map(|g| from_val(&g.get(&store)))
+            })
+            .collect::<Option<_>>()
+            .ok_or_else(|| anyhow!("an exported global is missing"))?;
+        if obs.record(&call.name, outcome, globals) {
             return Ok(obs);
         }
     }
