@@ -97,7 +97,11 @@ pub fn module(seed: u64) -> Option<Vec<u8>> {
     let mut u = Unstructured::new(&bytes);
     let mut m = wasm_smith::Module::new(config, &mut u).ok()?;
     let fuel = m.ensure_termination(FUEL).ok()?;
-    rewrite(&m.to_bytes(), Some(fuel))
+    let rewrites = Rewrites {
+        fuel_global: Some(fuel),
+        hide_tables: seed % 3 == 1,
+    };
+    rewrite(&m.to_bytes(), rewrites)
 }
 
 /// Argument bits for calls: a few edge values mixed with random ones, drawn from the seed.
@@ -122,18 +126,31 @@ pub fn argument_bits(rng: &mut Rng) -> u128 {
     (u128::from(rng.next_u64()) << 64) | u128::from(lo)
 }
 
-/// Exports global `fuel_global` as [`FUEL_EXPORT`], and rewrites every
-/// `i32.eqz`/`i64.eqz` that feeds a `select` directly into the equivalent `const 1; lt_u`. wasmi 2.0.0, the reference, fuses `eqz` into a following `select` by
-/// swapping its operands and loses the swap when an operand is a constant:
+/// Changes made to a generated module before both engines run it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Rewrites {
+    /// Export this global (wasm-smith's fuel counter) as [`FUEL_EXPORT`].
+    pub fuel_global: Option<u32>,
+    /// Drop the exports of tables, so that a funcref table nothing writes can be frozen
+    /// (compiler/src/frozen_tables.rs: `call_indirect` through a dispatch array in the
+    /// object); an exported table never is. Such tables are then observed only through
+    /// the calls.
+    pub hide_tables: bool,
+}
+
+/// Applies `rewrites`, and turns every `i32.eqz`/`i64.eqz` that feeds a `select` directly
+/// into the equivalent `const 1; lt_u`. wasmi 2.0.0, the reference, fuses `eqz` into a
+/// following `select` by swapping its operands and loses the swap when an operand is a
+/// constant:
 /// `(select (i32.const 1) (local.get 0) (i32.eqz (local.get 0)))` returns 1 for every input
 /// (found by this fuzzer; wasm-smith's trap-free mode guards every divisor that way). Both
 /// engines run the rewritten module, so the comparison stays exact.
-pub fn rewrite(wasm: &[u8], fuel_global: Option<u32>) -> Option<Vec<u8>> {
+pub fn rewrite(wasm: &[u8], rewrites: Rewrites) -> Option<Vec<u8>> {
     use wasm_encoder::reencode::{Error, Reencode};
     use wasm_encoder::Instruction;
     use wasmparser::Operator;
 
-    struct Rewrite(Option<u32>);
+    struct Rewrite(Rewrites);
     impl Reencode for Rewrite {
         type Error = std::convert::Infallible;
 
@@ -143,9 +160,12 @@ pub fn rewrite(wasm: &[u8], fuel_global: Option<u32>) -> Option<Vec<u8>> {
             section: wasmparser::ExportSectionReader<'_>,
         ) -> Result<(), Error<Self::Error>> {
             for export in section {
-                self.parse_export(exports, export?)?;
+                let export = export?;
+                if !(self.0.hide_tables && export.kind == wasmparser::ExternalKind::Table) {
+                    self.parse_export(exports, export)?;
+                }
             }
-            if let Some(g) = self.0 {
+            if let Some(g) = self.0.fuel_global {
                 exports.export(FUEL_EXPORT, wasm_encoder::ExportKind::Global, g);
             }
             Ok(())
@@ -187,7 +207,7 @@ pub fn rewrite(wasm: &[u8], fuel_global: Option<u32>) -> Option<Vec<u8>> {
     }
 
     let mut out = wasm_encoder::Module::new();
-    Rewrite(fuel_global)
+    Rewrite(rewrites)
         .parse_core_module(&mut out, wasmparser::Parser::new(0), wasm)
         .ok()?;
     Some(out.finish())

@@ -3,11 +3,12 @@
 //! A seed names one random valid module (wasm-smith, restricted to proposals both engines
 //! implement, with fuel so it terminates) and the arguments of every call. Both engines
 //! instantiate it, call every exported function twice in export order, and report each
-//! call's results or trap kind and, at the end, every exported global, memory (size and
-//! contents hash) and table (size, null elements). Any difference is a bug in one of the
+//! call's results or trap kind, every exported global after each call and, at the end,
+//! every exported memory (size and contents hash) and table (size, null elements). Any difference is a bug in one of the
 //! two; so is a compile or instantiation error from wasmaot on a module wasmi accepts.
 //! Every fourth seed compiles 32-bit memories with explicit bounds checks instead of the
-//! guard region.
+//! guard region; every third hides the module's tables, so that its funcref tables can be
+//! frozen (`call_indirect` through the dispatch array in the object).
 
 pub mod arbiter;
 pub mod generate;
@@ -21,8 +22,13 @@ use observe::first_difference;
 /// What checking one seed found.
 #[derive(Debug)]
 pub enum Verdict {
-    /// Both engines agree; what wasmaot observed.
-    Agreed(observe::Observation),
+    /// Both engines agree.
+    Agreed {
+        /// What wasmaot observed.
+        observation: observe::Observation,
+        /// Whether wasmaot compiled a frozen table (the dispatch-array `call_indirect`).
+        frozen_table: bool,
+    },
     /// Nothing to compare: the generator made no module, or wasmi refused it.
     Skipped(&'static str),
     /// The engines disagree, or wasmaot failed where wasmi did not.
@@ -70,11 +76,11 @@ pub fn check_seed(seed: u64, engine: &wasmi::Engine) -> Verdict {
         Err(_) => return Verdict::Skipped("wasmi could not run the module"),
     };
     // Every fourth seed compiles 32-bit memories with explicit bounds checks.
-    let module = match run_wasmaot::compile(&wasm, seed % 4 == 3) {
-        Ok(m) => m,
+    let compiled = match run_wasmaot::compile(&wasm, seed % 4 == 3) {
+        Ok(c) => c,
         Err(e) => return diverged(e.to_string()),
     };
-    let actual = match run_wasmaot::observe(&module, &plan) {
+    let actual = match run_wasmaot::observe(&compiled.module, &plan) {
         Ok(o) => o,
         Err(e) => return diverged(e.to_string()),
     };
@@ -85,6 +91,9 @@ pub fn check_seed(seed: u64, engine: &wasmi::Engine) -> Verdict {
             script: plan.script(),
             observations: Some(Box::new((actual, expected))),
         },
-        None => Verdict::Agreed(actual),
+        None => Verdict::Agreed {
+            observation: actual,
+            frozen_table: compiled.frozen_table,
+        },
     }
 }

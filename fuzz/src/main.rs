@@ -36,12 +36,17 @@ fn main() -> Result<()> {
     let engine = run_wasmi::engine();
     let start = Instant::now();
     let (mut agreed, mut skipped, mut diverged, mut reference_wrong) = (0u64, 0u64, 0u64, 0u64);
+    let mut frozen = 0u64;
     // How the compared calls ended: "returned" or the trap kind, with counts.
     let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
     for seed in args.seed..args.seed.saturating_add(args.iterations) {
         match check_seed(seed, &engine) {
-            Verdict::Agreed(obs) => {
+            Verdict::Agreed {
+                observation: obs,
+                frozen_table,
+            } => {
                 agreed += 1;
+                frozen += u64::from(frozen_table);
                 let ends = obs
                     .instantiation
                     .map(|t| format!("instantiation trapped: {t:?}"));
@@ -88,6 +93,7 @@ fn main() -> Result<()> {
         args.iterations,
         start.elapsed().as_secs_f64()
     );
+    println!("  {frozen:>7}  agreeing modules with a frozen table");
     for (end, n) in &outcomes {
         println!("  {n:>7}  {end}");
     }

@@ -15,10 +15,18 @@ pub fn set_limits() {
     });
 }
 
+/// A compiled and loaded module.
+pub struct Compiled {
+    /// The loaded module.
+    pub module: Module,
+    /// Whether the object has a dispatch array, i.e. a frozen table.
+    pub frozen_table: bool,
+}
+
 /// The compiled module, or why the compiler refused it (a finding: the module is valid).
 /// `explicit_bounds_checks` compiles 32-bit memories with explicit checks instead of the
 /// guard region.
-pub fn compile(wasm: &[u8], explicit_bounds_checks: bool) -> Result<Module> {
+pub fn compile(wasm: &[u8], explicit_bounds_checks: bool) -> Result<Compiled> {
     let opts = wasmaot::CompileOptions {
         name: "fuzz".into(),
         threads: 1,
@@ -30,7 +38,14 @@ pub fn compile(wasm: &[u8], explicit_bounds_checks: bool) -> Result<Module> {
         ..Default::default()
     };
     let compiled = wasmaot::compile(wasm, &opts).map_err(|e| anyhow!("wasmaot compile: {e}"))?;
-    Module::from_object_bytes(&compiled.object, Some("fuzz")).map_err(|e| anyhow!("load: {e}"))
+    // The dispatch arrays' symbols are `wasmaot.table<N>.dispatch` (compiler/src/object.rs).
+    let frozen_table = compiled.object.windows(9).any(|w| w == b".dispatch");
+    let module = Module::from_object_bytes(&compiled.object, Some("fuzz"))
+        .map_err(|e| anyhow!("load: {e}"))?;
+    Ok(Compiled {
+        module,
+        frozen_table,
+    })
 }
 
 fn trap_class(e: &Error) -> TrapClass {

@@ -24,12 +24,16 @@ fn wasmaot_agrees_with_wasmi_on_random_modules() {
 fn agree_on_seeds() {
     run_wasmaot::set_limits();
     let engine = run_wasmi::engine();
-    let (mut agreed, mut returned, mut trapped) = (0, 0, 0);
+    let (mut agreed, mut returned, mut trapped, mut frozen) = (0, 0, 0, 0);
     let mut diverged = Vec::new();
     for seed in 0..1500 {
         match check_seed(seed, &engine) {
-            Verdict::Agreed(obs) => {
+            Verdict::Agreed {
+                observation: obs,
+                frozen_table,
+            } => {
                 agreed += 1;
+                frozen += u32::from(frozen_table);
                 for (_, o) in &obs.calls {
                     match o {
                         Outcome::Returned(_) => returned += 1,
@@ -74,13 +78,16 @@ fn the_reference_bug_workaround_keeps_the_meaning() {
              i32.const 1 local.get 0 local.get 0 i32.eqz select))"#,
     )
     .unwrap();
-    let rewritten = wasmaot_fuzz::generate::rewrite(&wasm, None).unwrap();
+    let rewritten = wasmaot_fuzz::generate::rewrite(&wasm, Default::default()).unwrap();
     assert_ne!(rewritten, wasm);
     let mut rng = wasmaot_fuzz::generate::Rng::new(1);
     let plan = wasmaot_fuzz::plan::plan(&rewritten, &mut rng).unwrap();
     run_wasmaot::set_limits();
-    let ours =
-        run_wasmaot::observe(&run_wasmaot::compile(&rewritten, false).unwrap(), &plan).unwrap();
+    let ours = run_wasmaot::observe(
+        &run_wasmaot::compile(&rewritten, false).unwrap().module,
+        &plan,
+    )
+    .unwrap();
     let engine = run_wasmi::engine();
     let module = run_wasmi::compile(&engine, &rewritten).unwrap();
     let theirs = run_wasmi::observe(&engine, &module, &plan).unwrap();
