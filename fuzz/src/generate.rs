@@ -138,21 +138,58 @@ pub struct Rewrites {
     pub hide_tables: bool,
 }
 
-/// Applies `rewrites`, and turns every `i32.eqz`/`i64.eqz` that feeds a `select` directly
-/// into the equivalent `const 1; lt_u`. wasmi 2.0.0, the reference, fuses `eqz` into a
-/// following `select` by swapping its operands and loses the swap when an operand is a
-/// constant:
+/// Applies `rewrites`, and routes the condition of every `select` through a new local
+/// (`local.tee` just before it). wasmi 2.0.0, the reference, fuses a zero test (`i32.eqz`,
+/// `i64.eqz`, `i32.eq` with 0, `ref.is_null`) into a following `select` by swapping its
+/// operands and loses the swap when an operand is a constant:
 /// `(select (i32.const 1) (local.get 0) (i32.eqz (local.get 0)))` returns 1 for every input
-/// (found by this fuzzer; wasm-smith's trap-free mode guards every divisor that way). Both
-/// engines run the rewritten module, so the comparison stays exact.
+/// (found by this fuzzer; wasm-smith's trap-free mode guards every divisor that way); a
+/// condition read from a local is not fused. The tee means nothing to wasmaot (locals are
+/// SSA values to Cranelift), and both engines run the rewritten module, so the comparison
+/// stays exact.
 pub fn rewrite(wasm: &[u8], rewrites: Rewrites) -> Option<Vec<u8>> {
-    use wasm_encoder::reencode::{Error, Reencode};
+    use wasm_encoder::reencode::{utils, Error, Reencode};
     use wasm_encoder::Instruction;
     use wasmparser::Operator;
 
-    struct Rewrite(Rewrites);
+    struct Rewrite {
+        rewrites: Rewrites,
+        /// Number of parameters of each type.
+        params_of_type: Vec<u32>,
+        /// Type index of each defined function, in body order.
+        body_types: Vec<u32>,
+        /// Bodies rewritten so far.
+        bodies: usize,
+    }
     impl Reencode for Rewrite {
         type Error = std::convert::Infallible;
+
+        fn parse_type_section(
+            &mut self,
+            types: &mut wasm_encoder::TypeSection,
+            section: wasmparser::TypeSectionReader<'_>,
+        ) -> Result<(), Error<Self::Error>> {
+            for group in section.clone() {
+                for ty in group?.into_types() {
+                    self.params_of_type.push(match &ty.composite_type.inner {
+                        wasmparser::CompositeInnerType::Func(f) => f.params().len() as u32,
+                        _ => 0,
+                    });
+                }
+            }
+            utils::parse_type_section(self, types, section)
+        }
+
+        fn parse_function_section(
+            &mut self,
+            functions: &mut wasm_encoder::FunctionSection,
+            section: wasmparser::FunctionSectionReader<'_>,
+        ) -> Result<(), Error<Self::Error>> {
+            for ty in section.clone() {
+                self.body_types.push(ty?);
+            }
+            utils::parse_function_section(self, functions, section)
+        }
 
         fn parse_export_section(
             &mut self,
@@ -161,11 +198,13 @@ pub fn rewrite(wasm: &[u8], rewrites: Rewrites) -> Option<Vec<u8>> {
         ) -> Result<(), Error<Self::Error>> {
             for export in section {
                 let export = export?;
-                if !(self.0.hide_tables && export.kind == wasmparser::ExternalKind::Table) {
+                let hidden =
+                    self.rewrites.hide_tables && export.kind == wasmparser::ExternalKind::Table;
+                if !hidden {
                     self.parse_export(exports, export)?;
                 }
             }
-            if let Some(g) = self.0.fuel_global {
+            if let Some(g) = self.rewrites.fuel_global {
                 exports.export(FUEL_EXPORT, wasm_encoder::ExportKind::Global, g);
             }
             Ok(())
@@ -176,30 +215,24 @@ pub fn rewrite(wasm: &[u8], rewrites: Rewrites) -> Option<Vec<u8>> {
             code: &mut wasm_encoder::CodeSection,
             func: wasmparser::FunctionBody<'_>,
         ) -> Result<(), Error<Self::Error>> {
-            let mut f = self.new_function_with_parsed_locals(&func)?;
-            let mut reader = func.get_operators_reader()?;
-            let mut ops = Vec::new();
-            while !reader.eof() {
-                ops.push(reader.read()?);
+            let ty = self.body_types.get(self.bodies).copied().unwrap_or(0);
+            self.bodies += 1;
+            let mut next_local = self.params_of_type.get(ty as usize).copied().unwrap_or(0);
+            let mut locals = Vec::new();
+            for pair in func.get_locals_reader()? {
+                let (count, ty) = pair?;
+                next_local += count;
+                locals.push((count, self.val_type(ty)?));
             }
-            for (i, op) in ops.iter().enumerate() {
-                let feeds_select = matches!(
-                    ops.get(i + 1),
-                    Some(Operator::Select | Operator::TypedSelect { .. })
-                );
-                match op {
-                    Operator::I32Eqz if feeds_select => {
-                        f.instruction(&Instruction::I32Const(1));
-                        f.instruction(&Instruction::I32LtU);
-                    }
-                    Operator::I64Eqz if feeds_select => {
-                        f.instruction(&Instruction::I64Const(1));
-                        f.instruction(&Instruction::I64LtU);
-                    }
-                    _ => {
-                        f.instruction(&self.instruction(op.clone())?);
-                    }
+            locals.push((1, wasm_encoder::ValType::I32));
+            let mut f = wasm_encoder::Function::new(locals);
+            let mut reader = func.get_operators_reader()?;
+            while !reader.eof() {
+                let op = reader.read()?;
+                if matches!(op, Operator::Select | Operator::TypedSelect { .. }) {
+                    f.instruction(&Instruction::LocalTee(next_local));
                 }
+                f.instruction(&self.instruction(op)?);
             }
             code.function(&f);
             Ok(())
@@ -207,7 +240,13 @@ pub fn rewrite(wasm: &[u8], rewrites: Rewrites) -> Option<Vec<u8>> {
     }
 
     let mut out = wasm_encoder::Module::new();
-    Rewrite(rewrites)
+    let mut rewrite = Rewrite {
+        rewrites,
+        params_of_type: Vec::new(),
+        body_types: Vec::new(),
+        bodies: 0,
+    };
+    rewrite
         .parse_core_module(&mut out, wasmparser::Parser::new(0), wasm)
         .ok()?;
     Some(out.finish())
