@@ -17,7 +17,44 @@ pub mod plan;
 pub mod run_wasmaot;
 pub mod run_wasmi;
 
-use observe::first_difference;
+use observe::{first_difference, Observation, Outcome};
+use std::collections::BTreeMap;
+
+/// Counts over the seeds that agreed: how the compared calls (and instantiations) ended,
+/// and how many modules had a frozen table.
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// Seeds on which the engines agreed.
+    pub agreed: u64,
+    /// Of those, modules wasmaot compiled with a frozen table.
+    pub frozen_tables: u64,
+    /// "returned", "trapped: KIND" or "instantiation trapped: KIND", with counts.
+    pub ends: BTreeMap<String, u64>,
+}
+
+impl Tally {
+    /// Adds one agreeing seed.
+    pub fn add(&mut self, observation: &Observation, frozen_table: bool) {
+        self.agreed += 1;
+        self.frozen_tables += u64::from(frozen_table);
+        let instantiation = observation
+            .instantiation
+            .map(|t| format!("instantiation trapped: {t:?}"));
+        let calls = observation.calls.iter().map(|(_, o)| match o {
+            Outcome::Returned(_) => "returned".to_string(),
+            Outcome::Trapped(t) => format!("trapped: {t:?}"),
+        });
+        for end in instantiation.into_iter().chain(calls) {
+            *self.ends.entry(end).or_default() += 1;
+        }
+    }
+
+    /// Calls (or instantiations) whose end starts with `prefix`.
+    pub fn count(&self, prefix: &str) -> u64 {
+        let matching = self.ends.iter().filter(|(k, _)| k.starts_with(prefix));
+        matching.map(|(_, n)| n).sum()
+    }
+}
 
 /// What checking one seed found.
 #[derive(Debug)]

@@ -3,12 +3,10 @@
 
 use anyhow::{bail, Result};
 use clap::Parser;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 use wasmaot_fuzz::arbiter::{self, Opinion};
-use wasmaot_fuzz::observe::Outcome;
-use wasmaot_fuzz::{check_seed, run_wasmaot, run_wasmi, Verdict};
+use wasmaot_fuzz::{check_seed, run_wasmaot, run_wasmi, Tally, Verdict};
 
 /// Differential fuzzing of wasmaot against wasmi on random valid modules.
 #[derive(Parser)]
@@ -35,29 +33,14 @@ fn main() -> Result<()> {
     run_wasmaot::set_limits();
     let engine = run_wasmi::engine();
     let start = Instant::now();
-    let (mut agreed, mut skipped, mut diverged, mut reference_wrong) = (0u64, 0u64, 0u64, 0u64);
-    let mut frozen = 0u64;
-    // How the compared calls ended: "returned" or the trap kind, with counts.
-    let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
+    let (mut skipped, mut diverged, mut reference_wrong) = (0u64, 0u64, 0u64);
+    let mut tally = Tally::default();
     for seed in args.seed..args.seed.saturating_add(args.iterations) {
         match check_seed(seed, &engine) {
             Verdict::Agreed {
-                observation: obs,
+                observation,
                 frozen_table,
-            } => {
-                agreed += 1;
-                frozen += u64::from(frozen_table);
-                let ends = obs
-                    .instantiation
-                    .map(|t| format!("instantiation trapped: {t:?}"));
-                let calls = obs.calls.iter().map(|(_, o)| match o {
-                    Outcome::Returned(_) => "returned".to_string(),
-                    Outcome::Trapped(t) => format!("trapped: {t:?}"),
-                });
-                for end in ends.into_iter().chain(calls) {
-                    *outcomes.entry(end).or_default() += 1;
-                }
-            }
+            } => tally.add(&observation, frozen_table),
             Verdict::Skipped(_) => skipped += 1,
             Verdict::Diverged {
                 what,
@@ -88,13 +71,17 @@ fn main() -> Result<()> {
         }
     }
     println!(
-        "{} seeds in {:.1} s: {agreed} agreed, {skipped} skipped, {diverged} diverged, \
+        "{} seeds in {:.1} s: {} agreed, {skipped} skipped, {diverged} diverged, \
          {reference_wrong} where Wasmtime sided with wasmaot against wasmi",
         args.iterations,
-        start.elapsed().as_secs_f64()
+        start.elapsed().as_secs_f64(),
+        tally.agreed
     );
-    println!("  {frozen:>7}  agreeing modules with a frozen table");
-    for (end, n) in &outcomes {
+    println!(
+        "  {:>7}  agreeing modules with a frozen table",
+        tally.frozen_tables
+    );
+    for (end, n) in &tally.ends {
         println!("  {n:>7}  {end}");
     }
     if diverged > 0 {

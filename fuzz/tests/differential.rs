@@ -2,7 +2,7 @@
 //! checked with `cargo run --release -p wasmaot-fuzz -- --seed S -n N`.
 
 use wasmaot_fuzz::observe::Outcome;
-use wasmaot_fuzz::{check_seed, run_wasmaot, run_wasmi, Verdict};
+use wasmaot_fuzz::{check_seed, run_wasmaot, run_wasmi, Tally, Verdict};
 
 /// Runs `f` on a thread with a large stack: wasmi's threaded dispatch only runs in constant
 /// stack when its crate is built with optimisations and without debug assertions, and test
@@ -24,23 +24,14 @@ fn wasmaot_agrees_with_wasmi_on_random_modules() {
 fn agree_on_seeds() {
     run_wasmaot::set_limits();
     let engine = run_wasmi::engine();
-    let (mut agreed, mut returned, mut trapped, mut frozen) = (0, 0, 0, 0);
+    let mut tally = Tally::default();
     let mut diverged = Vec::new();
     for seed in 0..1500 {
         match check_seed(seed, &engine) {
             Verdict::Agreed {
-                observation: obs,
+                observation,
                 frozen_table,
-            } => {
-                agreed += 1;
-                frozen += u32::from(frozen_table);
-                for (_, o) in &obs.calls {
-                    match o {
-                        Outcome::Returned(_) => returned += 1,
-                        Outcome::Trapped(_) => trapped += 1,
-                    }
-                }
-            }
+            } => tally.add(&observation, frozen_table),
             Verdict::Skipped(_) => {}
             Verdict::Diverged { what, .. } => diverged.push(format!("seed {seed}: {what}")),
         }
@@ -48,11 +39,17 @@ fn agree_on_seeds() {
     assert!(diverged.is_empty(), "{}", diverged.join("\n"));
     // The comparison must have had something to compare: most seeds make a module both
     // engines run, calls both return and trap, and some modules reach the frozen-table path.
-    assert!(agreed >= 1400, "only {agreed} of 1500 seeds compared");
+    let (returned, trapped) = (tally.count("returned"), tally.count("trapped"));
+    assert!(
+        tally.agreed >= 1400,
+        "only {} of 1500 seeds compared",
+        tally.agreed
+    );
     assert!(
         returned >= 3000 && trapped >= 3000,
         "{returned} returned, {trapped} trapped"
     );
+    let frozen = tally.frozen_tables;
     assert!(frozen >= 50, "only {frozen} modules had a frozen table");
 }
 
