@@ -44,7 +44,8 @@ pub enum TrapClass {
     /// The call stack ran out. Engines have different depth limits, so this is never
     /// compared: a run that reaches it on either side is cut short there.
     StackOverflow,
-    /// Anything else (kept with its message so a report can say what it was).
+    /// Anything else: the runners report it as an error (a divergence) instead of an
+    /// outcome, with the engine's message.
     Other,
 }
 
