@@ -118,7 +118,8 @@ fn build(
     b.finalize(isa.frontend_config());
 }
 
-/// Host → Wasm: `tramp(callee_vmctx, caller_vmctx, values, len)` calls `body`.
+/// Host → Wasm: `tramp(callee_vmctx, caller_vmctx, values, len)` calls `body(callee_vmctx,
+/// params...)`; the caller's context is not needed by Wasm code.
 pub fn array_trampoline(
     isa: &dyn TargetIsa,
     fctx: &mut FunctionBuilderContext,
@@ -131,7 +132,7 @@ pub fn array_trampoline(
     build(&mut func, fctx, isa, |b, p| {
         let callee = import_fn(b, body, wasm_signature(ft, CallConv::Tail));
         let args = load_values(b, p[2], &types_of(ft.params()));
-        let mut all = vec![p[0], p[1]];
+        let mut all = vec![p[0]];
         all.extend(args);
         let call = b.ins().call(callee, &all);
         let results = b.inst_results(call).to_vec();
@@ -141,8 +142,10 @@ pub fn array_trampoline(
     func
 }
 
-/// Wasm → host: `adapter(host_ctx, caller_vmctx, params...)` spills the params and calls the
-/// array-convention function pointer stored first in `host_ctx`.
+/// Wasm → host: `adapter(host_ctx, params...)` spills the params and calls the
+/// array-convention function pointer stored first in `host_ctx` as
+/// `f(host_ctx, null, values, len)`. An imported host function's `host_ctx` is the runtime's
+/// binding of that function to the importing instance, which supplies the caller itself.
 pub fn host_adapter(
     isa: &dyn TargetIsa,
     fctx: &mut FunctionBuilderContext,
@@ -153,20 +156,22 @@ pub fn host_adapter(
     build(&mut func, fctx, isa, |b, p| {
         let n = ft.params().len().max(ft.results().len());
         let values = values_slot(b, n);
-        store_values(b, values, &p[2..]);
+        store_values(b, values, &p[1..]);
         let sig = b.import_signature(array_signature(isa.default_call_conv()));
         let target = b.ins().load(types::I64, flags(), p[0], 0);
         let len = b.ins().iconst(types::I64, n as i64);
+        let no_caller = b.ins().iconst(types::I64, 0);
         b.ins()
-            .call_indirect(sig, target, &[p[0], p[1], values, len]);
+            .call_indirect(sig, target, &[p[0], no_caller, values, len]);
         let results = load_values(b, values, &types_of(ft.results()));
         b.ins().return_(&results);
     });
     func
 }
 
-/// Wasm → native C symbol: `adapter(_, caller_vmctx, params...)` calls
-/// `symbol(caller_vmctx, params...)` with the C convention.
+/// Wasm → native C symbol: `adapter(vmctx, params...)`, where `vmctx` is the importing
+/// instance's (the runtime puts it in the import's slot), calls `symbol(vmctx, params...)` with
+/// the C convention.
 pub fn native_adapter(
     isa: &dyn TargetIsa,
     fctx: &mut FunctionBuilderContext,
@@ -178,8 +183,7 @@ pub fn native_adapter(
     let mut func = Function::with_name_signature(func_name(id), wasm_signature(ft, CallConv::Tail));
     build(&mut func, fctx, isa, |b, p| {
         let target = import_fn(b, symbol, csig);
-        let mut args = vec![p[1]];
-        args.extend_from_slice(&p[2..]);
+        let mut args = p.to_vec();
         let rtys = types_of(ft.results());
         if rtys.len() == 1 {
             let call = b.ins().call(target, &args);

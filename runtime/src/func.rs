@@ -29,7 +29,7 @@ enum HostImpl {
 }
 
 /// A host function. `array_call` must stay the first field: adapters in compiled code call
-/// `(*(host_ctx as *const ArrayCallFn))(host_ctx, caller_vmctx, values, len)`.
+/// `(*(host_ctx as *const ArrayCallFn))(host_ctx, null, values, len)`.
 #[repr(C)]
 pub(crate) struct HostFunc {
     array_call: ArrayCallFn,
@@ -71,7 +71,49 @@ impl std::fmt::Debug for Func {
     }
 }
 
-/// The array-call entry of every host function.
+/// A host function as one instance imports it. The import's slot in that instance's vmctx
+/// points here instead of at the [`HostFunc`], so compiled code passes a single context
+/// argument and the host function still learns which instance called it (as in wasm2c, an
+/// imported host function is bound to the instance that imports it).
+/// `array_call` must stay the first field, as in [`HostFunc`].
+#[repr(C)]
+pub(crate) struct HostBinding {
+    array_call: ArrayCallFn,
+    host: Arc<HostFunc>,
+    /// The importing instance's vmctx; the instance owns this binding.
+    caller: *mut u8,
+}
+
+impl HostBinding {
+    /// Binds `host` to the instance whose vmctx is `caller`.
+    pub(crate) fn new(host: Arc<HostFunc>, caller: *mut u8) -> Box<HostBinding> {
+        Box::new(HostBinding {
+            array_call: bound_host_trampoline,
+            host,
+            caller,
+        })
+    }
+
+    /// The funcref the importing instance stores in its import slot (`_pad` left to the caller).
+    pub(crate) fn vmfuncref(&self, wasm_call: *const u8) -> VMFuncRef {
+        VMFuncRef {
+            wasm_call,
+            array_call: bound_host_trampoline as *const u8,
+            vmctx: self as *const HostBinding as *mut u8,
+            // SAFETY: `host.funcref` is only written before Wasm or the host can see it.
+            type_id: unsafe { (*self.host.funcref.get()).type_id },
+            _pad: 0,
+        }
+    }
+}
+
+// SAFETY: immutable after creation; `caller` is only read, while its instance is alive.
+unsafe impl Send for HostBinding {}
+// SAFETY: see above.
+unsafe impl Sync for HostBinding {}
+
+/// The array-call entry of every host function. `caller` is null when the call comes from
+/// the host or through the host function's own funcref (not through an import).
 unsafe extern "C" fn host_trampoline(
     ctx: *mut u8,
     caller: *mut u8,
@@ -81,7 +123,25 @@ unsafe extern "C" fn host_trampoline(
     // Everything that owns resources lives in `run_host`, which returns before we raise.
     // SAFETY: `ctx` is the `HostFunc` this trampoline was registered with; `values` has `len`
     // slots (array-call contract).
-    let outcome = unsafe { run_host(ctx as *const HostFunc, caller, values, len) };
+    raise_outcome(unsafe { run_host(ctx as *const HostFunc, caller, values, len) });
+}
+
+/// The array-call entry of an imported host function: the binding names the caller.
+unsafe extern "C" fn bound_host_trampoline(
+    ctx: *mut u8,
+    _caller: *mut u8,
+    values: *mut ValRaw,
+    len: usize,
+) {
+    // SAFETY: `ctx` is the `HostBinding` whose funcref this entry was reached through; the
+    // importing instance owns it and is alive while its code or its funcrefs run.
+    let b = unsafe { &*(ctx as *const HostBinding) };
+    // SAFETY: array-call contract, as in `host_trampoline`.
+    raise_outcome(unsafe { run_host(Arc::as_ptr(&b.host), b.caller, values, len) });
+}
+
+/// Turns a host function's failure into a trap or a resumed panic (never returns then).
+fn raise_outcome(outcome: Outcome) {
     match outcome {
         Ok(()) => {}
         Err(Ok(trap)) => traps::raise_trap(trap),

@@ -1,7 +1,7 @@
 //! Instances: the vmctx compiled code runs against, and instantiation in spec order.
 
 use crate::error::{Error, Trap};
-use crate::func::Func;
+use crate::func::{Func, HostBinding};
 use crate::global::Global;
 use crate::layout::BoundsChecks;
 use crate::layout::ValType;
@@ -37,6 +37,9 @@ pub(crate) struct InstanceInner {
     /// Import sources kept alive (instances, host functions); never read.
     #[allow(dead_code)]
     imported_funcs: Vec<Option<Func>>,
+    /// The host functions this instance imports, bound to it; its import slots point here.
+    #[allow(dead_code)]
+    host_bindings: Vec<Box<HostBinding>>,
     /// Every tag, imported first.
     pub(crate) tags: Vec<Tag>,
     pub(crate) dropped_elems: Box<[AtomicBool]>,
@@ -357,6 +360,7 @@ pub(crate) fn instantiate(module: &Module, imports: Vec<Resolved>) -> Result<Ins
     let mut tables = Vec::with_capacity(info.tables.len());
     let mut imported_globals = Vec::with_capacity(info.num_imported_globals as usize);
     let mut imported_funcs = Vec::with_capacity(info.num_imported_funcs as usize);
+    let mut host_bindings = Vec::new();
     let mut tags = Vec::with_capacity(info.tags.len());
     // Put the vmctx under an owner right away so early errors free it.
     struct VmctxGuard(*mut u8, Layout);
@@ -393,10 +397,15 @@ pub(crate) fn instantiate(module: &Module, imports: Vec<Resolved>) -> Result<Ins
                     }
                     Resolved::Extern(Extern::Func(func)) => {
                         func.adopt_adapter(module, e.host_adapter);
-                        let mut f = func.vmfuncref();
-                        if func.host_func().is_some() {
-                            f.wasm_call = e.host_adapter;
-                        }
+                        let mut f = match func.host_func() {
+                            Some(h) => {
+                                let b = HostBinding::new(h.clone(), vmctx);
+                                let f = b.vmfuncref(e.host_adapter);
+                                host_bindings.push(b);
+                                f
+                            }
+                            None => func.vmfuncref(),
+                        };
                         f._pad = slot;
                         imported_funcs.push(Some(func));
                         f
@@ -500,6 +509,7 @@ pub(crate) fn instantiate(module: &Module, imports: Vec<Resolved>) -> Result<Ins
         tables,
         imported_globals,
         imported_funcs,
+        host_bindings,
         tags,
         dropped_elems: flags(info.elems.len()),
         dropped_datas: flags(info.datas.len()),

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 /// Magic bytes at the start of every module descriptor.
 pub const DESCRIPTOR_MAGIC: [u8; 8] = *b"WASMAOT\0";
 /// Version of this contract; the runtime refuses descriptors with another version.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 /// Size of one Wasm page.
 pub const WASM_PAGE_SIZE: u64 = 65536;
 /// Suffix of the root descriptor symbol: `<name>` + this.
@@ -61,8 +61,8 @@ pub struct FuncEntry {
 #[derive(Clone, Copy, Debug)]
 pub struct ImportEntry {
     /// Wasm-convention adapter that calls a host function through the array convention:
-    /// `adapter(host_ctx, caller_vmctx, params...)` spills the params and calls
-    /// `(*(host_ctx as *const ArrayCallFn))(host_ctx, caller_vmctx, values, len)`.
+    /// `adapter(host_ctx, params...)` spills the params and calls
+    /// `(*(host_ctx as *const ArrayCallFn))(host_ctx, null, values, len)`.
     pub host_adapter: *const u8,
     /// Address of the native C symbol that implements this import when the program linked one
     /// (a weak reference: null when absent).
@@ -75,7 +75,8 @@ pub struct ImportEntry {
 /// One 16-byte slot of the array-call convention: parameters in, results out.
 pub type ValRaw = u128;
 
-/// The array-call convention (C ABI): `f(callee_vmctx, caller_vmctx, values, values_len)`.
+/// The array-call convention (C ABI): `f(callee_vmctx, caller_vmctx, values, values_len)`;
+/// `caller_vmctx` is null when the host calls.
 /// Parameters are read from `values[0..]` and results written back to `values[0..]`.
 pub type ArrayCallFn = unsafe extern "C" fn(*mut u8, *mut u8, *mut ValRaw, usize);
 
@@ -84,7 +85,7 @@ pub type ArrayCallFn = unsafe extern "C" fn(*mut u8, *mut u8, *mut ValRaw, usize
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct VMFuncRef {
-    /// Wasm-convention entry: `f(callee_vmctx, caller_vmctx, params...) -> results`.
+    /// Wasm-convention entry: `f(vmctx, params...) -> results`, passed this funcref's `vmctx`.
     pub wasm_call: *const u8,
     /// Array-convention entry, see [`ArrayCallFn`].
     pub array_call: *const u8,

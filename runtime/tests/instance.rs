@@ -104,8 +104,11 @@ fn load_instantiate_and_call() {
     let Some(Val::FuncRef(Some(imp))) = table.get(2) else {
         panic!("table[2] should hold the import")
     };
-    // Called from the host, the host function sees no calling instance.
-    let e = imp.call(&[Val::I32(5)]).unwrap_err();
+    // The import is bound to the instance that imported it: called from the host through
+    // that instance's table, the host function still sees the instance (and calls its `add`).
+    assert_eq!(imp.call(&[Val::I32(5)]).unwrap(), vec![Val::I32(10)]);
+    // The host function itself, called from the host, sees no calling instance.
+    let e = double_host(true).call(&[Val::I32(5)]).unwrap_err();
     assert_eq!(e.as_trap().unwrap().message.as_deref(), Some("no add"));
     assert_eq!(table.get(4), None);
 }

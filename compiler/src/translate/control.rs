@@ -317,7 +317,7 @@ impl Translator<'_, '_> {
                 r
             }
         };
-        let mut all = vec![self.vmctx, self.vmctx];
+        let mut all = vec![self.vmctx];
         all.extend(args);
         if tail {
             self.b.ins().return_call(fref, &all);
@@ -482,7 +482,7 @@ impl Translator<'_, '_> {
         args: Vec<Value>,
         tail: bool,
     ) {
-        let mut all = vec![callee_vmctx, self.vmctx];
+        let mut all = vec![callee_vmctx];
         all.extend(args);
         if tail {
             self.b.ins().return_call_indirect(sig, code, &all);

@@ -64,10 +64,10 @@ pub fn ir_type_of(t: wasmaot_runtime::layout::ValType) -> Type {
     }
 }
 
-/// The Cranelift signature of a Wasm function: `(callee_vmctx, caller_vmctx, params...)`.
+/// The Cranelift signature of a Wasm function: `(vmctx, params...)`. The one context argument
+/// is the callee's own instance context (docs/ABI.md, "Calling conventions").
 pub fn wasm_signature(ft: &wasmparser::FuncType, call_conv: CallConv) -> Signature {
     let mut sig = Signature::new(call_conv);
-    sig.params.push(AbiParam::new(types::I64));
     sig.params.push(AbiParam::new(types::I64));
     sig.params
         .extend(ft.params().iter().map(|&t| AbiParam::new(ir_type(t))));
@@ -181,7 +181,7 @@ pub fn translate_function(
     b.switch_to_block(entry);
     b.seal_block(entry);
     let vmctx = b.block_params(entry)[0];
-    let params: Vec<Value> = b.block_params(entry)[2..].to_vec();
+    let params: Vec<Value> = b.block_params(entry)[1..].to_vec();
 
     // Declare locals: params first, then the body's locals, zero-initialised.
     let mut locals = Vec::new();
