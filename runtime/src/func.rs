@@ -399,7 +399,8 @@ impl Func {
     }
 }
 
-/// What a host function can see of its caller: the calling instance, if the call came from Wasm.
+/// What a host function can see of its caller: the instance that imported it (the binding made
+/// at instantiation, docs/ABI.md), or none when it is called through its own funcref.
 pub struct Caller<'a> {
     vmctx: *mut u8,
     instance: Option<&'a InstanceInner>,
@@ -420,7 +421,7 @@ impl<'a> Caller<'a> {
         Caller { vmctx, instance }
     }
 
-    /// The calling instance's vmctx (null when called from the host).
+    /// The calling instance's vmctx (null when there is none).
     pub fn vmctx(&self) -> *mut u8 {
         self.vmctx
     }
