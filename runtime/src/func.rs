@@ -95,13 +95,12 @@ impl HostBinding {
     }
 
     /// The funcref the importing instance stores in its import slot (`_pad` left to the caller).
-    pub(crate) fn vmfuncref(&self, wasm_call: *const u8) -> VMFuncRef {
+    pub(crate) fn vmfuncref(&self, wasm_call: *const u8, type_id: u32) -> VMFuncRef {
         VMFuncRef {
             wasm_call,
             array_call: bound_host_trampoline as *const u8,
             vmctx: self as *const HostBinding as *mut u8,
-            // SAFETY: `host.funcref` is only written before Wasm or the host can see it.
-            type_id: unsafe { (*self.host.funcref.get()).type_id },
+            type_id,
             _pad: 0,
         }
     }

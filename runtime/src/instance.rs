@@ -400,7 +400,7 @@ pub(crate) fn instantiate(module: &Module, imports: Vec<Resolved>) -> Result<Ins
                         let mut f = match func.host_func() {
                             Some(h) => {
                                 let b = HostBinding::new(h.clone(), vmctx);
-                                let f = b.vmfuncref(e.host_adapter);
+                                let f = b.vmfuncref(e.host_adapter, func.type_id());
                                 host_bindings.push(b);
                                 f
                             }
