@@ -11,9 +11,11 @@
 //!
 //! Released reservations go to a small bounded pool (see [`Limits::pool_capacity`]) instead of
 //! being unmapped, so that instantiating and dropping modules does not pay for `mmap`,
-//! `mprotect` and `munmap` every time. A pooled reservation holds no memory (its pages are
-//! discarded with `MADV_DONTNEED`, so they read as zero when reused) but keeps its address
-//! space; [`trim_pool`] or lowering the capacity unmaps it.
+//! `mprotect` and `munmap` every time. A pooled reservation keeps its address space and at
+//! most [`Limits::pool_keep_resident`] bytes of memory: pages below that bound which the last
+//! user touched are zeroed in place (so the next user does not fault them in again), every
+//! other page is discarded with `MADV_DONTNEED`; either way they read as zero when reused.
+//! [`trim_pool`] or lowering the capacity unmaps it.
 
 use crate::layout::{MemoryType, VMMemoryDef, WASM_PAGE_SIZE};
 use crate::mmap::{Mmap, Prot};
@@ -97,9 +99,13 @@ pub struct Limits {
     /// code (it only saves the 4 GiB guard); lower it to fit more such memories in a process.
     pub compact_reservation: u64,
     /// How many released reservations are kept for reuse instead of being unmapped
-    /// (0 disables the pool). Each pooled entry holds no memory, only address space (8 GiB
-    /// for a guarded 32-bit memory).
+    /// (0 disables the pool). Each pooled entry holds address space (8 GiB for a guarded
+    /// 32-bit memory) and at most [`Limits::pool_keep_resident`] bytes of memory.
     pub pool_capacity: usize,
+    /// Bytes at the start of a released memory whose touched pages stay resident in the pool
+    /// (zeroed in place instead of discarded), so that reusing it costs no page faults and no
+    /// TLB flush. 0 discards every page.
+    pub pool_keep_resident: usize,
     /// Largest number of elements of any table.
     pub max_table_elements: u64,
 }
@@ -107,6 +113,9 @@ pub struct Limits {
 /// Default [`Limits::pool_capacity`]: 32 entries, at most 256 GiB of the 128 TiB address
 /// space for guarded 32-bit reservations.
 pub const DEFAULT_POOL_CAPACITY: usize = 32;
+
+/// Default [`Limits::pool_keep_resident`]: one Wasm page, so the pool holds at most 2 MiB.
+pub const DEFAULT_POOL_KEEP_RESIDENT: usize = WASM_PAGE_SIZE as usize;
 
 impl Default for Limits {
     fn default() -> Limits {
@@ -116,6 +125,7 @@ impl Default for Limits {
             memory64_reservation: 16 << 30,
             compact_reservation: 4 << 30,
             pool_capacity: DEFAULT_POOL_CAPACITY,
+            pool_keep_resident: DEFAULT_POOL_KEEP_RESIDENT,
             max_table_elements: 10_000_000,
         }
     }
@@ -126,6 +136,7 @@ static TOTAL: AtomicU64 = AtomicU64::new(u64::MAX);
 static RESERVATION_64: AtomicU64 = AtomicU64::new(16 << 30);
 static RESERVATION_COMPACT: AtomicU64 = AtomicU64::new(4 << 30);
 static POOL_CAPACITY: AtomicUsize = AtomicUsize::new(DEFAULT_POOL_CAPACITY);
+static POOL_KEEP_RESIDENT: AtomicUsize = AtomicUsize::new(DEFAULT_POOL_KEEP_RESIDENT);
 static TABLE_ELEMENTS: AtomicU64 = AtomicU64::new(10_000_000);
 static PAGES_IN_USE: AtomicU64 = AtomicU64::new(0);
 
@@ -137,6 +148,7 @@ pub fn set_limits(l: Limits) {
     RESERVATION_64.store(l.memory64_reservation, Ordering::Relaxed);
     RESERVATION_COMPACT.store(l.compact_reservation, Ordering::Relaxed);
     POOL_CAPACITY.store(l.pool_capacity, Ordering::Relaxed);
+    POOL_KEEP_RESIDENT.store(l.pool_keep_resident, Ordering::Relaxed);
     TABLE_ELEMENTS.store(l.max_table_elements, Ordering::Relaxed);
     pool::trim_to(l.pool_capacity);
 }
@@ -149,6 +161,7 @@ pub fn limits() -> Limits {
         memory64_reservation: RESERVATION_64.load(Ordering::Relaxed),
         compact_reservation: RESERVATION_COMPACT.load(Ordering::Relaxed),
         pool_capacity: POOL_CAPACITY.load(Ordering::Relaxed),
+        pool_keep_resident: POOL_KEEP_RESIDENT.load(Ordering::Relaxed),
         max_table_elements: TABLE_ELEMENTS.load(Ordering::Relaxed),
     }
 }
@@ -184,9 +197,10 @@ fn release_pages(pages: u64) {
 }
 
 /// Recycled reservations. Invariant of every entry: bytes `[0, accessible)` are read-write
-/// and discarded (zero, not resident); everything after is `PROT_NONE` and untouched since it
-/// was last discarded. So a reused reservation is indistinguishable from a fresh one once
-/// the protection boundary is moved to the new initial size.
+/// and zero; everything after is `PROT_NONE` and zero (untouched since it was last zeroed or
+/// discarded). Only pages below the keep-resident bound may be resident. So a reused
+/// reservation is indistinguishable from a fresh one once the protection boundary is moved
+/// to the new initial size.
 mod pool {
     use super::*;
 
@@ -216,7 +230,7 @@ mod pool {
     /// the pool is disabled or it cannot be reset, and evicts the oldest entry when full.
     pub(super) fn put(mmap: Mmap, accessible: usize) {
         let cap = POOL_CAPACITY.load(Ordering::Relaxed);
-        if cap == 0 || mmap.discard(0, accessible).is_err() {
+        if cap == 0 || reset(&mmap, accessible).is_err() {
             return; // `mmap` drops: unmapped.
         }
         let evicted = {
@@ -226,6 +240,17 @@ mod pool {
             p.drain(..n).collect::<Vec<_>>()
         };
         drop(evicted); // munmap outside the lock
+    }
+
+    /// Makes `[0, accessible)` zero again: touched pages below the keep-resident bound are
+    /// zeroed in place, everything else is discarded.
+    fn reset(mmap: &Mmap, accessible: usize) -> std::io::Result<()> {
+        let page = crate::mmap::host_page_size();
+        let keep = POOL_KEEP_RESIDENT.load(Ordering::Relaxed).min(accessible) / page * page;
+        // SAFETY: `[0, accessible)` is read-write (the memory's accessible part), and the
+        // memory is being dropped, so no instance or host reference can touch it any more.
+        unsafe { mmap.zero_keeping_resident(0, keep)? };
+        mmap.discard(keep, accessible - keep)
     }
 
     pub(super) fn trim_to(cap: usize) {
