@@ -9,6 +9,8 @@
 #   benches/run.sh --runs 3 --only fib,sieve --no-interp --no-compile --yosys
 #
 # --yosys also fetches the 68 MB yosys.wasm for the compile-throughput section.
+# --pgo measures the profile-guided compiler build (benches/pgo.sh, ~20 more minutes of
+# building) instead of the plain release-lto one.
 # Exit status: 0 when every checksum matched (and -j1/-j2 objects were identical).
 # The target directory is $CARGO_TARGET_DIR or ./target; set CARGO_BUILD_JOBS=1 on a
 # busy machine.
@@ -19,10 +21,12 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 args=()
 yosys=()
+pgo=0
 for a in "$@"; do
     case "$a" in
         --yosys) yosys=(--yosys) ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        --pgo) pgo=1 ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         *) args+=("$a") ;;
     esac
 done
@@ -38,6 +42,11 @@ target=${CARGO_TARGET_DIR:-$root/target}
 echo "run.sh: cargo build --profile release-lto (wasmaot, runtime), --release (wasmaot-bench) into $target" >&2
 cargo build --profile release-lto -q -p wasmaot -p wasmaot-runtime
 cargo build --release -q -p wasmaot-bench
+wasmaot="$target/release-lto/wasmaot"
+if [ "$pgo" = 1 ]; then
+    wasmaot=$(benches/pgo.sh)
+    args+=(--compiler-build "release-lto + PGO (benches/pgo.sh)")
+fi
 
 quick=0
 for a in "${args[@]+"${args[@]}"}"; do [ "$a" = --quick ] && quick=1; done
@@ -52,7 +61,7 @@ if [ "$quick" = 0 ]; then
 fi
 
 exec python3 benches/harness/bench.py \
-    --wasmaot "$target/release-lto/wasmaot" \
+    --wasmaot "$wasmaot" \
     --bench-bin "$target/release/wasmaot-bench" \
     --third-party "$target/third_party" \
     --out "$target/bench-report$([ "$quick" = 1 ] && echo -quick)" \

@@ -64,6 +64,8 @@ def main():
     ap.add_argument("--wasmtime-same-cranelift", default=os.path.join(ROOT, "target", "peers", "wasmtime48"),
                     help="PYTHONPATH of wasmtime 48.0.0 (Cranelift 0.135, as wasmaot) for the compile section")
     ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--compiler-build", default="`--profile release-lto`",
+                    help="how the measured wasmaot executable was built (for the report)")
     args = ap.parse_args()
     if args.runs is None:
         args.runs = 1 if args.quick else 5

@@ -241,7 +241,7 @@ def environment(args):
         "kernel": platform.release(),
         "git": "%s%s — %s" % (git, " (+ uncommitted changes)" if dirty else "", subj),
         "tools": [
-            ("wasmaot", first_line([args.wasmaot, "--version"]) + " (-O2, `wasmaot build`; the compiler built with `--profile release-lto`)"),
+            ("wasmaot", first_line([args.wasmaot, "--version"]) + f" (-O2, `wasmaot build`; the compiler built with {args.compiler_build})"),
             ("native", first_line([args.cc, "--version"]) + " (`-O2 ... -lm`)"),
             ("wasmtime", "Python wasmtime %s (default config: Cranelift, opt_level speed)" % pyver("wasmtime")),
             ("wasmi", "wasmi %s (eager compilation, in-process Rust runner, codegen-units=1)" % (m.group(1) if m else "?")),
