@@ -96,16 +96,23 @@ impl Mmap {
         self.len == 0
     }
 
+    /// Panics unless `[start, start + len)` is page aligned and inside the mapping: the
+    /// precondition every range operation below relies on for its safety.
+    fn assert_range(&self, start: usize, len: usize) {
+        let page = host_page_size();
+        assert!(start.is_multiple_of(page) && len.is_multiple_of(page));
+        assert!(
+            start <= self.len && len <= self.len - start,
+            "range outside mapping"
+        );
+    }
+
     /// Changes the protection of `[start, start + len)` (page aligned, inside the mapping).
     pub fn protect(&self, start: usize, len: usize, prot: Prot) -> io::Result<()> {
         if len == 0 {
             return Ok(());
         }
-        assert!(start.is_multiple_of(host_page_size()) && len.is_multiple_of(host_page_size()));
-        assert!(
-            start <= self.len && len <= self.len - start,
-            "range outside mapping"
-        );
+        self.assert_range(start, len);
         // SAFETY: the range lies inside our own mapping (asserted above); changing its
         // protection cannot affect memory owned by anyone else.
         let r = unsafe { libc::mprotect(self.as_ptr().add(start).cast(), len, prot.bits()) };
@@ -123,11 +130,7 @@ impl Mmap {
         if len == 0 {
             return Ok(());
         }
-        assert!(start.is_multiple_of(host_page_size()) && len.is_multiple_of(host_page_size()));
-        assert!(
-            start <= self.len && len <= self.len - start,
-            "range outside mapping"
-        );
+        self.assert_range(start, len);
         // SAFETY: the range lies inside our own private anonymous mapping (asserted above);
         // dropping its pages only affects memory this value owns.
         let r = unsafe { libc::madvise(self.as_ptr().add(start).cast(), len, libc::MADV_DONTNEED) };
@@ -147,11 +150,7 @@ impl Mmap {
     /// The range must be mapped read-write, and nothing may access it during the call.
     pub unsafe fn zero_keeping_resident(&self, start: usize, len: usize) -> io::Result<()> {
         let page = host_page_size();
-        assert!(start.is_multiple_of(page) && len.is_multiple_of(page));
-        assert!(
-            start <= self.len && len <= self.len - start,
-            "range outside mapping"
-        );
+        self.assert_range(start, len);
         const CHUNK: usize = 256; // pages per `mincore` call
         let mut flags = [0u8; CHUNK];
         let mut at = start;
