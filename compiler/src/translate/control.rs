@@ -1,5 +1,6 @@
 //! Structured control flow, branches, `select`, and calls (direct, imported, indirect, tail).
 
+use super::base_case::Step;
 use super::{env, FrameKind, Translator, NS_WASM_FUNC};
 use crate::error::Result;
 use crate::frozen_tables::{self, FrozenTable};
@@ -327,9 +328,55 @@ impl Translator<'_, '_> {
         {
             self.b.ins().try_call(fref, &all, et);
             self.continue_in(cont);
+        } else if f == self.func_index && self.base_case.is_some() {
+            self.self_call(fref, &all)?;
         } else {
             let inst = self.b.ins().call(fref, &all);
             self.push_results(inst);
+        }
+        Ok(())
+    }
+
+    /// A call of the function to itself: its base case is computed in place when the
+    /// arguments pass its test, and only other arguments make the call (see `base_case.rs`).
+    fn self_call(&mut self, fref: ir::FuncRef, all: &[Value]) -> Result<()> {
+        let bc = self.base_case.take().expect("checked by the caller");
+        let base = self.b.create_block();
+        let call = self.b.create_block();
+        let join = self.b.create_block();
+        for i in 0..self.results.len() {
+            self.b.append_block_param(join, self.results[i]);
+        }
+        self.replay(&bc.cond, &all[1..])?;
+        let cond = self.pop();
+        self.b.ins().brif(cond, base, &[], call, &[]);
+
+        self.b.switch_to_block(base);
+        self.b.seal_block(base);
+        self.replay(&bc.results, &all[1..])?;
+        let vals = self.stack.split_off(self.stack.len() - self.results.len());
+        let args = self.block_args(&vals);
+        self.b.ins().jump(join, &args);
+
+        self.b.switch_to_block(call);
+        self.b.seal_block(call);
+        let inst = self.b.ins().call(fref, all);
+        let rs = self.b.inst_results(inst).to_vec();
+        let args = self.block_args(&rs);
+        self.b.ins().jump(join, &args);
+
+        self.continue_in(join);
+        self.base_case = Some(bc);
+        Ok(())
+    }
+
+    /// Translates a base-case expression with `args` as the call's arguments.
+    fn replay(&mut self, steps: &[Step<'_>], args: &[Value]) -> Result<()> {
+        for s in steps {
+            match s {
+                Step::Arg(i) => self.push(args[*i as usize]),
+                Step::Op(op) => self.op(op)?,
+            }
         }
         Ok(())
     }

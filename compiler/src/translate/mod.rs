@@ -5,9 +5,11 @@
 //! (branches, calls), [`exceptions`] (`try_table`, `throw`), [`variables`] (locals, globals),
 //! [`numeric`] (integer and float arithmetic, conversions), [`memory`] (loads, stores,
 //! `memory.*`; [`bounds`] drops the bounds checks an earlier one covers), [`table`]
-//! (tables and references) and [`simd`] (v128). After `br`, `return` or `unreachable` the rest of the
+//! (tables and references) and [`simd`] (v128). [`base_case`] lets a recursive function's calls
+//! to itself compute its early return in place. After `br`, `return` or `unreachable` the rest of the
 //! block is dead: operators are skipped, tracking only nesting, until the matching `else`/`end`.
 
+mod base_case;
 mod bounds;
 mod control;
 mod env;
@@ -145,6 +147,10 @@ pub(crate) struct Translator<'m, 'b> {
     mem_len: Vec<Option<Variable>>,
     /// Indices whose bounds check dominates the current point (see `bounds.rs`).
     checked: bounds::CheckedIndices,
+    /// The function being translated.
+    func_index: u32,
+    /// Its base case, which its calls to itself evaluate first (see `base_case.rs`).
+    base_case: Option<base_case::BaseCase<'m>>,
 }
 
 /// Builds the IR of defined function `func_index` into `func`.
@@ -241,6 +247,8 @@ pub fn translate_function(
         results,
         mem_len: Vec::new(),
         checked: bounds::CheckedIndices::default(),
+        func_index,
+        base_case: base_case::BaseCase::find(body, wasm_ty.params(), wasm_ty.results().len())?,
     };
     t.init_memory_lengths(body)?;
     let mut ops = body.get_operators_reader()?;

@@ -195,6 +195,26 @@ fn row(op: &Operator<'_>) -> Option<Row> {
     })
 }
 
+/// The number of operands of a constant or scalar numeric operator that cannot trap (every
+/// row but division, remainder and the trapping float→int conversions), or `None`: the
+/// operators [`super::base_case`] may copy into a call site.
+pub(super) fn pure_operands(op: &Operator<'_>) -> Option<usize> {
+    use Operator as O;
+    match op {
+        O::I32Const { .. } | O::I64Const { .. } | O::F32Const { .. } | O::F64Const { .. } => {
+            Some(0)
+        }
+        O::I32DivS | O::I64DivS | O::I32DivU | O::I64DivU => None,
+        O::I32RemS | O::I64RemS | O::I32RemU | O::I64RemU => None,
+        O::I32TruncF32S | O::I32TruncF64S | O::I32TruncF32U | O::I32TruncF64U => None,
+        O::I64TruncF32S | O::I64TruncF64S | O::I64TruncF32U | O::I64TruncF64U => None,
+        _ => match row(op)? {
+            Row::Bin(_) => Some(2),
+            Row::Un(_) => Some(1),
+        },
+    }
+}
+
 impl Translator<'_, '_> {
     /// Translates constants and scalar numeric operators; returns whether `op` was one.
     pub(super) fn numeric_op(&mut self, op: &Operator<'_>) -> Result<bool> {
