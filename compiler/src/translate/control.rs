@@ -1,6 +1,6 @@
 //! Structured control flow, branches, `select`, and calls (direct, imported, indirect, tail).
 
-use super::base_case::Step;
+use super::base_case::{BaseCase, Step};
 use super::{env, FrameKind, Translator, NS_WASM_FUNC};
 use crate::error::Result;
 use crate::frozen_tables::{self, FrozenTable};
@@ -328,7 +328,7 @@ impl Translator<'_, '_> {
         {
             self.b.ins().try_call(fref, &all, et);
             self.continue_in(cont);
-        } else if f == self.func_index && self.base_case.is_some() {
+        } else if f == self.func_index && self.has_base_case()? {
             self.self_call(fref, &all)?;
         } else {
             let inst = self.b.ins().call(fref, &all);
@@ -337,10 +337,21 @@ impl Translator<'_, '_> {
         Ok(())
     }
 
+    /// Whether the function has a base case its calls to itself can compute in place.
+    fn has_base_case(&mut self) -> Result<bool> {
+        if self.base_case.is_none() {
+            let ty = self.env.func_wasm_type(self.func_index);
+            let bc = BaseCase::find(&self.body, ty.params(), ty.results().len())?;
+            self.base_case = Some(bc);
+        }
+        Ok(matches!(self.base_case, Some(Some(_))))
+    }
+
     /// A call of the function to itself: its base case is computed in place when the
     /// arguments pass its test, and only other arguments make the call (see `base_case.rs`).
     fn self_call(&mut self, fref: ir::FuncRef, all: &[Value]) -> Result<()> {
-        let bc = self.base_case.take().expect("checked by the caller");
+        let bc = self.base_case.take().flatten();
+        let bc = bc.expect("checked by the caller");
         let base = self.b.create_block();
         let call = self.b.create_block();
         let join = self.b.create_block();
@@ -366,7 +377,7 @@ impl Translator<'_, '_> {
         self.b.ins().jump(join, &args);
 
         self.continue_in(join);
-        self.base_case = Some(bc);
+        self.base_case = Some(Some(bc));
         Ok(())
     }
 

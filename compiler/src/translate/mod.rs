@@ -147,10 +147,12 @@ pub(crate) struct Translator<'m, 'b> {
     mem_len: Vec<Option<Variable>>,
     /// Indices whose bounds check dominates the current point (see `bounds.rs`).
     checked: bounds::CheckedIndices,
-    /// The function being translated.
+    /// The function being translated, and its body.
     func_index: u32,
-    /// Its base case, which its calls to itself evaluate first (see `base_case.rs`).
-    base_case: Option<base_case::BaseCase<'m>>,
+    body: FunctionBody<'m>,
+    /// Its base case, which its calls to itself evaluate first (see `base_case.rs`); looked
+    /// for at the first such call, so only recursive functions pay for the search.
+    base_case: Option<Option<base_case::BaseCase<'m>>>,
 }
 
 /// Builds the IR of defined function `func_index` into `func`.
@@ -248,7 +250,8 @@ pub fn translate_function(
         mem_len: Vec::new(),
         checked: bounds::CheckedIndices::default(),
         func_index,
-        base_case: base_case::BaseCase::find(body, wasm_ty.params(), wasm_ty.results().len())?,
+        body: body.clone(),
+        base_case: None,
     };
     t.init_memory_lengths(body)?;
     let mut ops = body.get_operators_reader()?;
