@@ -62,21 +62,21 @@ impl<'a> BaseCase<'a> {
         for i in 0..params.len() {
             locals.push(Some(run.node(Node::Arg(i as u32))));
         }
+        // Declared locals start at zero: one shared node per type the run tracks.
+        let zero_i32 = run.node(Node::Op(Operator::I32Const { value: 0 }, Vec::new()));
+        let zero_i64 = run.node(Node::Op(Operator::I64Const { value: 0 }, Vec::new()));
         let mut reader = body.get_locals_reader()?;
         for _ in 0..reader.get_count() {
             let (count, t) = reader.read()?;
             let zero = match t {
-                ValType::I32 => Some(Operator::I32Const { value: 0 }),
-                ValType::I64 => Some(Operator::I64Const { value: 0 }),
+                ValType::I32 => Some(zero_i32),
+                ValType::I64 => Some(zero_i64),
                 _ => None,
             };
             if locals.len() + count as usize > WINDOW {
                 return Ok(None);
             }
-            for _ in 0..count {
-                let n = zero.clone().map(|z| run.node(Node::Op(z, Vec::new())));
-                locals.push(n);
-            }
+            locals.extend(std::iter::repeat_n(zero, count as usize));
         }
         let mut ops = body.get_operators_reader()?;
         while !ops.eof() && run.ops.len() < WINDOW {
@@ -506,6 +506,20 @@ mod tests {
             "i32.const 3 i32.mul ".repeat(5)
         );
         assert!(found(&small).is_some());
+    }
+
+    #[test]
+    fn many_declared_locals_cost_no_expression_nodes() {
+        let f = found(&format!(
+            "(param i32) (result i32) (local {})
+             block local.get 0 i32.const 2 i32.lt_u br_if 0 local.get 0 call 0 return end
+             local.get 150",
+            "i32 ".repeat(200)
+        ));
+        assert_eq!(
+            f.as_deref(),
+            Some("a0 I32Const { value: 2 } I32LtU => I32Const { value: 0 }")
+        );
     }
 
     /// [`found`] for a module with other sections (the last function's base case, if any).
