@@ -108,7 +108,8 @@ fn main() {
         }));
     }
     // Variants: (name, args, name and args whose checksum it must equal, if any).
-    let variants: [(&str, &[&str], Option<&[&str]>); 5] = [
+    type Variant<'a> = (&'a str, &'a [&'a str], Option<&'a [&'a str]>);
+    let variants: [Variant; 5] = [
         ("sieve", &["100000", "0"], Some(&["100000"])),
         ("sieve", &["100000", "100"], Some(&["100000"])),
         ("sieve", &["2000000", "4096"], Some(&["2000000", "0"])),

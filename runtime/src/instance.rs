@@ -37,8 +37,9 @@ pub(crate) struct InstanceInner {
     /// Import sources kept alive (instances, host functions); never read.
     #[allow(dead_code)]
     imported_funcs: Vec<Option<Func>>,
-    /// The host functions this instance imports, bound to it; its import slots point here.
-    #[allow(dead_code)]
+    /// The host functions this instance imports, bound to it; its import slots point here,
+    /// so each binding is boxed to keep its address when the vector grows.
+    #[allow(dead_code, clippy::vec_box)]
     host_bindings: Vec<Box<HostBinding>>,
     /// Every tag, imported first.
     pub(crate) tags: Vec<Tag>,

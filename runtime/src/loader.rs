@@ -299,10 +299,15 @@ pub fn load(
             let RelocationFlags::Elf { r_type } = r.flags() else {
                 return Err(LoadError::Relocation("non-ELF relocation".into()));
             };
-            let p = sbase + off as usize;
-            if off + 4 > s.size() {
+            // Bytes the relocation writes: 8 for the 64-bit kinds, 4 for the rest.
+            let width = match r_type {
+                elf::R_X86_64_64 | elf::R_X86_64_PC64 => 8,
+                _ => 4,
+            };
+            if off.checked_add(width).is_none_or(|end| end > s.size()) {
                 return Err(LoadError::Relocation("relocation past section end".into()));
             }
+            let p = sbase + off as usize;
             let (target, ext) = match r.target() {
                 RelocationTarget::Symbol(si) => {
                     let ext = externals.get(&si).copied();

@@ -89,6 +89,42 @@ fn loader_reports_unknown_symbols_and_bad_input() {
     assert!(e.to_string().contains("zz_wasmaot_module"), "{e}");
 }
 
+/// A relocation whose 8-byte write would cross its section's end is refused, not applied:
+/// the last `R_X86_64_64` of the object is moved to 4 bytes before the end of its section.
+#[test]
+fn loader_refuses_relocations_past_section_end() {
+    use object::elf::{Rela64, R_X86_64_64};
+    use object::read::elf::{ElfFile64, FileHeader, SectionHeader};
+    use object::{Endianness, Object, ObjectSection};
+    let mut bytes = common::fake_object("l3");
+    let (rela_at, new_offset) = {
+        let file = ElfFile64::<Endianness>::parse(&bytes[..]).unwrap();
+        let endian = file.endian();
+        let sections = file.elf_header().sections(endian, &bytes[..]).unwrap();
+        let mut found = None;
+        for sh in sections.iter() {
+            let Some((relas, _symtab)) = sh.rela(endian, &bytes[..]).unwrap() else {
+                continue;
+            };
+            // `sh_info` of a relocation section is the section it applies to.
+            let target = object::SectionIndex(sh.sh_info(endian) as usize);
+            let size = file.section_by_index(target).unwrap().size();
+            for (k, r) in relas.iter().enumerate() {
+                if r.r_type(endian, false) == R_X86_64_64 {
+                    let at = sh.sh_offset(endian) as usize
+                        + k * std::mem::size_of::<Rela64<Endianness>>();
+                    found = Some((at, size - 4));
+                }
+            }
+        }
+        found.expect("the test object has a 64-bit relocation")
+    };
+    // `r_offset` is the first field of an Elf64_Rela (little-endian on x86-64).
+    bytes[rela_at..rela_at + 8].copy_from_slice(&new_offset.to_le_bytes());
+    let e = Module::from_object_bytes_with(&bytes, Some("l3"), &common::resolve).unwrap_err();
+    assert!(e.to_string().contains("relocation past section end"), "{e}");
+}
+
 #[test]
 fn wasi_glue_defines_preview1() {
     let mut l = Linker::new();

@@ -8,6 +8,9 @@ use libtest_mimic::Failed;
 use std::fs;
 use std::path::Path;
 
+/// One call's name, outcome and the file tree after it.
+type CallResult = (&'static str, Outcome, h::Tree);
+
 /// Runs a generated module (`wasm`, spec at `spec_path`) with the peer (live), `wasmaot run`
 /// and a built executable; returns (who, outcome, TMP snapshot) for each.
 fn run_three(
@@ -15,7 +18,7 @@ fn run_three(
     w: &Path,
     wasm: &Path,
     spec: &Spec,
-) -> Result<(Vec<(&'static str, Outcome, h::Tree)>, Vec<String>), Failed> {
+) -> Result<(Vec<CallResult>, Vec<String>), Failed> {
     let tools = ctx.tools()?;
     let mut errs = Vec::new();
     let mut v = Vec::new();

@@ -50,13 +50,16 @@ enum Peer {
     Recorded(String),
 }
 
+/// A program's executable, or why it could not be built, computed once.
+type BuiltOnce = OnceLock<Result<PathBuf, String>>;
+
 struct Ctx {
     tools: Result<Tools, String>,
     peer: Peer,
     dir: PathBuf,
     work: tempfile::TempDir,
     /// Program name → its executable, built once (TMP = `<work>/programs/<name>/exe/tmp`).
-    exes: Mutex<HashMap<String, Arc<OnceLock<Result<PathBuf, String>>>>>,
+    exes: Mutex<HashMap<String, Arc<BuiltOnce>>>,
 }
 
 impl Ctx {

@@ -550,7 +550,7 @@ pub fn wat(calls: &[Call]) -> String {
     const BASE: usize = 4096;
     let mut data: Vec<u8> = Vec::new();
     let mut place = |bytes: &[u8], align: usize| -> usize {
-        while (BASE + data.len()) % align != 0 {
+        while !(BASE + data.len()).is_multiple_of(align) {
             data.push(0);
         }
         let p = BASE + data.len();

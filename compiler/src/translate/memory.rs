@@ -94,7 +94,7 @@ impl Translator<'_, '_> {
             Operator::MemorySize { mem } => {
                 let len = self.memory_length(mem);
                 let pages = self.b.ins().ushr_imm_u(len, 16);
-                let v = self.from_i64_index(mem, pages);
+                let v = self.narrow_to_index_type(mem, pages);
                 self.push(v);
             }
             Operator::MemoryGrow { mem } => {
@@ -103,7 +103,7 @@ impl Translator<'_, '_> {
                 let m = self.b.ins().iconst(types::I32, i64::from(mem));
                 let old = self.call_builtin(BuiltinIndex::memory_grow, &[m, delta]);
                 self.reload_memory_lengths();
-                let v = self.from_i64_index(mem, old);
+                let v = self.narrow_to_index_type(mem, old);
                 self.push(v);
             }
             Operator::MemoryFill { mem } => {
@@ -153,7 +153,7 @@ impl Translator<'_, '_> {
     }
 
     /// Narrows an i64 page/byte count to the memory's index type.
-    fn from_i64_index(&mut self, mem: u32, v: Value) -> Value {
+    fn narrow_to_index_type(&mut self, mem: u32, v: Value) -> Value {
         if self.memory64(mem) {
             v
         } else {

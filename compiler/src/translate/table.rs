@@ -50,7 +50,7 @@ impl Translator<'_, '_> {
                     tdef,
                     tabledef::LENGTH as i32,
                 );
-                let v = self.from_i64_table(table, len);
+                let v = self.narrow_to_table_index(table, len);
                 self.push(v);
             }
             Operator::TableGrow { table } => {
@@ -58,7 +58,7 @@ impl Translator<'_, '_> {
                 let delta = self.index_to_i64(delta);
                 let t = self.b.ins().iconst(types::I32, i64::from(table));
                 let old = self.call_builtin(BuiltinIndex::table_grow, &[t, init, delta]);
-                let v = self.from_i64_table(table, old);
+                let v = self.narrow_to_table_index(table, old);
                 self.push(v);
             }
             Operator::TableFill { table } => {
@@ -125,7 +125,8 @@ impl Translator<'_, '_> {
         self.b.ins().iadd_imm_s(self.vmctx, i64::from(off))
     }
 
-    fn from_i64_table(&mut self, table: u32, v: Value) -> Value {
+    /// Narrows an i64 element count to the table's index type.
+    fn narrow_to_table_index(&mut self, table: u32, v: Value) -> Value {
         if self.table64(table) {
             v
         } else {
