@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{call, instance};
+use common::{call, instance, Rng};
 use wasmaot::runtime::Val::{F64, I32, I64};
 use wasmaot::CompileOptions;
 
@@ -177,17 +177,12 @@ fn only_calls_to_itself_are_peeled() {
     assert_eq!(brifs(&dividing, 0), brifs(&twin, 0));
 }
 
-/// A small deterministic generator (xorshift64*) for the random functions below.
-struct Rng(u64);
+/// Random expressions for the functions below.
+trait Exprs {
+    fn expr(&mut self, depth: u32) -> String;
+}
 
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
-    }
-
+impl Exprs for Rng {
     /// A random `i32` expression over the parameters `$a` and `$b`, of the operators a base
     /// case may hold.
     fn expr(&mut self, depth: u32) -> String {

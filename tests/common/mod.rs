@@ -74,3 +74,16 @@ pub fn wasmaot() -> std::process::Command {
     c.env("WASMAOT_RUNTIME_LIB", runtime_lib());
     c
 }
+
+/// A small deterministic generator (xorshift64*) for tests that build random modules.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+    }
+}

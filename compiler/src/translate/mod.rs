@@ -16,6 +16,7 @@ mod env;
 mod exceptions;
 mod memory;
 mod numeric;
+mod redundant_params;
 mod simd;
 mod table;
 mod variables;
@@ -267,6 +268,7 @@ pub fn translate_function(
     }
     t.b.seal_all_blocks();
     t.b.finalize(isa.frontend_config());
+    redundant_params::remove(func);
     Ok(())
 }
 
