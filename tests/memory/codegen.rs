@@ -388,6 +388,49 @@ fn masks_that_keep_every_loaded_bit_are_dropped() {
     }
 }
 
+#[test]
+fn narrow_stores_of_constants_store_immediates() {
+    let _g = shared();
+    let o = opts(BoundsChecks::Guard);
+    // (store, constant, the bytes it leaves at 8.., starting from 0xaa everywhere): only the
+    // low bytes of the constant are written, whatever its high bits.
+    for (store, value, want) in [
+        ("i32.store8", "(i32.const 0x1ff)", &[0xff, 0xaa, 0xaa, 0xaa, 0xaa][..]),
+        ("i32.store8", "(i32.const -128)", &[0x80, 0xaa, 0xaa, 0xaa, 0xaa]),
+        ("i32.store16", "(i32.const 0x12345)", &[0x45, 0x23, 0xaa, 0xaa, 0xaa]),
+        ("i64.store8", "(i64.const -1)", &[0xff, 0xaa, 0xaa, 0xaa, 0xaa]),
+        ("i64.store16", "(i64.const 0x7777_0000_8001)", &[0x01, 0x80, 0xaa, 0xaa, 0xaa]),
+        ("i64.store32", "(i64.const -2)", &[0xfe, 0xff, 0xff, 0xff, 0xaa]),
+        ("i64.store32", "(i64.const 0x1_0000_0000)", &[0, 0, 0, 0, 0xaa]),
+    ] {
+        let wat = format!(
+            r#"(module (memory (export "mem") 1)
+                 (func (export "store") (param i32) ({store} offset=8 (local.get 0) {value})))"#
+        );
+        let d = wasmaot::debug::dump_function(wat.as_bytes(), 0, &o).unwrap();
+        for op in ["istore8", "istore16", "istore32"] {
+            assert_eq!(insts(&d.clif, op), 0, "{store} {value}:\n{}", d.clif);
+        }
+        // One instruction writes the immediate: no register holds the constant first.
+        let width = match &store[4..] {
+            "store8" => "movb $",
+            "store16" => "movw $",
+            _ => "movl $",
+        };
+        let imm_store = d.disasm.lines().any(|l| {
+            let l = l.trim_start();
+            l.starts_with(width) && l.ends_with(')')
+        });
+        assert!(imm_store, "{store} {value}: no immediate store in\n{}", d.disasm);
+        let inst = instance_in(&wat, BoundsChecks::Guard);
+        let mem = inst.get_memory("mem").unwrap();
+        assert!(mem.write(0, &[0xaa; 32]));
+        ok(&inst, "store", &[I32(0)]);
+        assert_eq!(bytes(&mem, 8, 5), want, "{store} {value}");
+        assert_eq!(bytes(&mem, 0, 8), [0xaa; 8], "{store} {value}");
+    }
+}
+
 /// The instructions of the function whose symbol is `name`, as (offset from the function
 /// start, text).
 fn function_listing(listing: &str, name: &str) -> Vec<(u64, String)> {

@@ -24,7 +24,8 @@
 
 use super::{env, Translator};
 use crate::error::{unsupported, Result};
-use cranelift_codegen::ir::{condcodes::IntCC, types, InstBuilder, Type, Value};
+use cranelift_codegen::ir::{condcodes::IntCC, types, InstBuilder, InstructionData, Opcode};
+use cranelift_codegen::ir::{Type, Value};
 use wasmaot_runtime::layout::{BoundsChecks, BuiltinIndex, TrapKind};
 use wasmparser::{FunctionBody, MemArg, Operator};
 
@@ -344,6 +345,27 @@ impl Translator<'_, '_> {
         let flags = env::heap_flags(self.regions);
         let (addr, off) = self.heap_addr(memarg, index, u32::from(size));
         let vty = self.b.func.dfg.value_type(value);
+        // A narrowing store of a constant stores a constant of the narrow type instead:
+        // Cranelift's x64 backend writes an immediate to memory only for a full-width
+        // `store` (`movb $1, (..)`), while `istore8` of a constant first puts it in a
+        // register, one more instruction and one more live register (sieve's marking loop).
+        let narrow = match self.b.func.dfg.value_def(value).inst() {
+            Some(inst) if u32::from(size) < vty.bytes() => match self.b.func.dfg.insts[inst] {
+                InstructionData::UnaryImm {
+                    opcode: Opcode::Iconst,
+                    imm,
+                } => Some(imm.bits()),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(bits) = narrow {
+            let ty = Type::int_with_byte_size(u16::from(size)).expect("1, 2 or 4 bytes");
+            // Narrow immediates are kept zero-extended.
+            let c = self.b.ins().iconst(ty, bits & ((1i64 << (8 * size)) - 1));
+            self.b.ins().store(flags, c, addr, off);
+            return;
+        }
         let ins = self.b.ins();
         if u32::from(size) == vty.bytes() {
             ins.store(flags, value, addr, off);
