@@ -4,7 +4,6 @@
 
 use crate::error::{CompileError, Result};
 use crate::{module, target_isa, to_binary, translate, validate, CompileOptions};
-use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::Context;
 use cranelift_frontend::FunctionBuilderContext;
 use wasmaot_runtime::layout::TrapSite;
@@ -51,9 +50,9 @@ pub fn dump_function(input: &[u8], func_index: u32, opts: &CompileOptions) -> Re
         &mut FunctionBuilderContext::new(),
     )?;
     let clif = ctx.func.display().to_string();
-    let code = ctx
-        .compile(&*isa, &mut ControlPlane::default())
-        .map_err(|e| CompileError::Codegen(format!("{:?}", e.inner)))?;
+    let code = crate::hoist_remat::compile(&mut ctx, &mut regalloc2::Ctx::default(), &*isa)
+        .map_err(|e| CompileError::Codegen(format!("{e:?}")))?;
+    let code = &code;
     let disasm = code.vcode.clone().unwrap_or_default();
     let traps = crate::object::trap_sites(code);
     let optimized = ctx.func.display().to_string();

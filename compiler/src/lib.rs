@@ -7,6 +7,7 @@ pub mod debug;
 pub mod error;
 pub mod frozen_tables;
 pub mod header;
+pub mod hoist_remat;
 pub mod module;
 pub mod object;
 pub mod symbols;

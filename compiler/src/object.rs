@@ -6,11 +6,11 @@
 
 use crate::error::{CompileError, Result};
 use crate::frozen_tables::{self, FrozenTable};
+use crate::hoist_remat;
 use crate::module::ModuleEnv;
 use crate::symbols::{self, Namer};
 use crate::trampolines;
 use crate::translate::{self, wasm_signature, CodegenOptions};
-use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::Function;
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetIsa};
 use cranelift_codegen::Context;
@@ -58,13 +58,15 @@ fn compile_bodies(
     let nimp = env.num_imported_funcs();
     let work = || {
         let mut ctx = Context::new();
+        let mut ra = regalloc2::Ctx::default();
         let mut fctx = FunctionBuilderContext::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             if i >= n {
                 break;
             }
-            let r = compile_one(env, isa, opts, nimp + i as u32, i, &mut ctx, &mut fctx);
+            let cx = (&mut ctx, &mut ra, &mut fctx);
+            let r = compile_one(env, isa, opts, nimp + i as u32, i, cx);
             results.lock().unwrap()[i] = Some(r);
             ctx.clear();
             // Cranelift 0.135's `DataFlowGraph::clear` keeps the exception tables, so a reused
@@ -90,14 +92,18 @@ fn compile_bodies(
         .collect()
 }
 
+/// Translates, optimises and lowers one body, reusing a worker's contexts.
 fn compile_one(
     env: &ModuleEnv<'_>,
     isa: &dyn TargetIsa,
     opts: CodegenOptions,
     func_index: u32,
     defined: usize,
-    ctx: &mut Context,
-    fctx: &mut FunctionBuilderContext,
+    (ctx, ra, fctx): (
+        &mut Context,
+        &mut regalloc2::Ctx,
+        &mut FunctionBuilderContext,
+    ),
 ) -> Result<CompiledBody> {
     if let Err(e) = translate::translate_function(
         env,
@@ -112,9 +118,9 @@ fn compile_one(
         *fctx = FunctionBuilderContext::new();
         return Err(e);
     }
-    ctx.compile(isa, &mut ControlPlane::default())
-        .map_err(|e| CompileError::Codegen(format!("function {func_index}: {:?}", e.inner)))?;
-    let code = ctx.compiled_code().expect("just compiled");
+    let code = hoist_remat::compile(ctx, ra, isa)
+        .map_err(|e| CompileError::Codegen(format!("function {func_index}: {e:?}")))?;
+    let code = &code;
     let traps = trap_sites(code);
     let handlers = handler_sites(code)
         .map_err(|m| CompileError::Codegen(format!("function {func_index}: {m}")))?;
