@@ -235,8 +235,9 @@ pub fn hoist(func: &mut Function, domtree: &DominatorTree, loops: &LoopAnalysis)
             placed
                 .entry((block, s))
                 .or_insert(func.dfg.first_result(inst));
+            // Loop-invariant operands only; `exits` decides how far out each one goes.
             let Some(lp) = lp else { continue };
-            if !exits(func, domtree, loops, lp, s.operand).is_empty() {
+            if def_block(func, s.operand).is_some_and(|d| !loops.is_in_loop(d, lp)) {
                 candidates.push((inst, lp, s));
             }
         }

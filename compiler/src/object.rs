@@ -118,9 +118,9 @@ fn compile_one(
         *fctx = FunctionBuilderContext::new();
         return Err(e);
     }
-    let code = hoist_remat::compile(ctx, ra, isa)
+    let compiled = hoist_remat::compile(ctx, ra, isa)
         .map_err(|e| CompileError::Codegen(format!("function {func_index}: {e:?}")))?;
-    let code = &code;
+    let code = &compiled;
     let traps = trap_sites(code);
     let handlers = handler_sites(code)
         .map_err(|m| CompileError::Codegen(format!("function {func_index}: {m}")))?;
