@@ -50,7 +50,7 @@ pub fn dump_function(input: &[u8], func_index: u32, opts: &CompileOptions) -> Re
         &mut FunctionBuilderContext::new(),
     )?;
     let clif = ctx.func.display().to_string();
-    let compiled = crate::hoist_remat::compile(&mut ctx, &mut regalloc2::Ctx::default(), &*isa)
+    let compiled = crate::object::compile_function(&mut ctx, &mut regalloc2::Ctx::default(), &*isa)
         .map_err(|e| CompileError::Codegen(format!("{e:?}")))?;
     let code = &compiled;
     let disasm = code.vcode.clone().unwrap_or_default();

@@ -15,19 +15,15 @@
 //! reuses it. It leaves the operation in a loop that already holds as many values across it
 //! as there are registers to hold them ([`BUDGET`], [`BUDGET_WITH_CALLS`]), which is where
 //! rematerialisation earns its keep. The pass runs between `Context::optimize` and lowering
-//! ([`compile`]); it moves pure instructions only, never changes the control flow, and
+//! (`crate::object::compile_function`); it moves pure instructions only, never changes the control flow, and
 //! debug builds run Cranelift's verifier on its output.
 
-use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::dominator_tree::DominatorTree;
 use cranelift_codegen::entity::SecondaryMap;
 use cranelift_codegen::ir::{
     Block, Function, Inst, InstructionData, Opcode, Type, Value, ValueDef,
 };
-use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::loop_analysis::{Loop, LoopAnalysis};
-use cranelift_codegen::settings::OptLevel;
-use cranelift_codegen::{CodegenError, CompiledCode, Context};
 use rustc_hash::FxHashMap as HashMap;
 
 /// An operation of the rematerialised kind: its opcode, the loop-variable operand and,
@@ -300,28 +296,4 @@ pub fn hoist(func: &mut Function, domtree: &DominatorTree, loops: &LoopAnalysis)
         }
     }
     moved
-}
-
-/// Compiles `ctx.func` as `Context::compile` would, with [`hoist`] between Cranelift's
-/// mid-end and lowering. `Context::compile` runs both in one call, so this runs the mid-end
-/// (`Context::optimize`), hoists, and lowers with `TargetIsa::compile_function` and its own
-/// register-allocator context `ra`. The mid-end leaves the dominator tree valid and the
-/// hoisting keeps the control flow as it is.
-pub fn compile(
-    ctx: &mut Context,
-    ra: &mut regalloc2::Ctx,
-    isa: &dyn TargetIsa,
-) -> std::result::Result<CompiledCode, CodegenError> {
-    let mut plane = ControlPlane::default();
-    ctx.optimize(isa, &mut plane)?;
-    if isa.flags().opt_level() != OptLevel::None {
-        ctx.compute_loop_analysis();
-        if hoist(&mut ctx.func, &ctx.domtree, &ctx.loop_analysis) > 0 {
-            ctx.func.dfg.resolve_all_aliases();
-            // With `enable_verifier` (debug builds), the edited function is checked too.
-            ctx.verify_if(isa)?;
-        }
-    }
-    let stencil = isa.compile_function(&ctx.func, &ctx.domtree, ra, ctx.want_disasm, &mut plane)?;
-    Ok(stencil.apply_params(&ctx.func.params))
 }

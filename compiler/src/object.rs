@@ -11,9 +11,11 @@ use crate::module::ModuleEnv;
 use crate::symbols::{self, Namer};
 use crate::trampolines;
 use crate::translate::{self, wasm_signature, CodegenOptions};
+use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::Function;
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetIsa};
-use cranelift_codegen::Context;
+use cranelift_codegen::settings::OptLevel;
+use cranelift_codegen::{CodegenError, CompiledCode, Context};
 use cranelift_frontend::FunctionBuilderContext;
 use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module, ModuleReloc};
 use cranelift_object::{ObjectBuilder, ObjectModule};
@@ -92,6 +94,30 @@ fn compile_bodies(
         .collect()
 }
 
+/// Compiles the translated `ctx.func` as `Context::compile` would, with
+/// [`hoist_remat::hoist`] between Cranelift's mid-end and lowering. `Context::compile` runs
+/// both in one call, so this runs the mid-end (`Context::optimize`), hoists, and lowers with
+/// `TargetIsa::compile_function` and its own register-allocator context `ra`. The mid-end
+/// leaves the dominator tree valid and the hoisting keeps the control flow as it is.
+pub(crate) fn compile_function(
+    ctx: &mut Context,
+    ra: &mut regalloc2::Ctx,
+    isa: &dyn TargetIsa,
+) -> std::result::Result<CompiledCode, CodegenError> {
+    let mut plane = ControlPlane::default();
+    ctx.optimize(isa, &mut plane)?;
+    if isa.flags().opt_level() != OptLevel::None {
+        ctx.compute_loop_analysis();
+        if hoist_remat::hoist(&mut ctx.func, &ctx.domtree, &ctx.loop_analysis) > 0 {
+            ctx.func.dfg.resolve_all_aliases();
+            // With `enable_verifier` (debug builds), the edited function is checked too.
+            ctx.verify_if(isa)?;
+        }
+    }
+    let stencil = isa.compile_function(&ctx.func, &ctx.domtree, ra, ctx.want_disasm, &mut plane)?;
+    Ok(stencil.apply_params(&ctx.func.params))
+}
+
 /// Translates, optimises and lowers one body, reusing a worker's contexts.
 fn compile_one(
     env: &ModuleEnv<'_>,
@@ -118,7 +144,7 @@ fn compile_one(
         *fctx = FunctionBuilderContext::new();
         return Err(e);
     }
-    let compiled = hoist_remat::compile(ctx, ra, isa)
+    let compiled = compile_function(ctx, ra, isa)
         .map_err(|e| CompileError::Codegen(format!("function {func_index}: {e:?}")))?;
     let code = &compiled;
     let traps = trap_sites(code);
