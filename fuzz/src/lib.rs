@@ -12,6 +12,7 @@
 
 pub mod arbiter;
 pub mod generate;
+pub mod loops64;
 pub mod observe;
 pub mod plan;
 pub mod run_wasmaot;
@@ -87,6 +88,16 @@ pub fn check_seed(seed: u64, engine: &wasmi::Engine) -> Verdict {
     let Some(wasm) = generate::module(seed) else {
         return Verdict::Skipped("wasm-smith made no module");
     };
+    check_module(seed, wasm, engine)
+}
+
+/// The same for the memory64 loop module of `seed` (`loops64.rs`).
+pub fn check_loop_seed(seed: u64, engine: &wasmi::Engine) -> Verdict {
+    check_module(seed, loops64::module(seed), engine)
+}
+
+/// Runs `wasm`, made from `seed`, on both engines and compares.
+fn check_module(seed: u64, wasm: Vec<u8>, engine: &wasmi::Engine) -> Verdict {
     let Some(reference) = run_wasmi::compile(engine, &wasm) else {
         return Verdict::Skipped("wasmi refused the module");
     };

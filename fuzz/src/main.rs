@@ -6,7 +6,7 @@ use clap::Parser;
 use std::path::PathBuf;
 use std::time::Instant;
 use wasmaot_fuzz::arbiter::{self, Opinion};
-use wasmaot_fuzz::{check_seed, run_wasmaot, run_wasmi, Tally, Verdict};
+use wasmaot_fuzz::{check_loop_seed, check_seed, run_wasmaot, run_wasmi, Tally, Verdict};
 
 /// Differential fuzzing of wasmaot against wasmi on random valid modules.
 #[derive(Parser)]
@@ -26,6 +26,10 @@ struct Args {
     /// `seed-N.calls`).
     #[arg(long, default_value = "target/fuzz-divergences")]
     save: PathBuf,
+    /// Generate memory64 loops over moving pointers (`src/loops64.rs`) instead of
+    /// wasm-smith modules.
+    #[arg(long)]
+    loops64: bool,
 }
 
 fn main() -> Result<()> {
@@ -36,7 +40,12 @@ fn main() -> Result<()> {
     let (mut skipped, mut diverged, mut reference_wrong) = (0u64, 0u64, 0u64);
     let mut tally = Tally::default();
     for seed in args.seed..args.seed.saturating_add(args.iterations) {
-        match check_seed(seed, &engine) {
+        let verdict = if args.loops64 {
+            check_loop_seed(seed, &engine)
+        } else {
+            check_seed(seed, &engine)
+        };
+        match verdict {
             Verdict::Agreed {
                 observation,
                 frozen_table,

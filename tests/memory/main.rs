@@ -113,6 +113,7 @@ fn link_err(r: Result<Instance, Error>) -> String {
 // `seeds::seed_host_memory_api`), and see the helpers above without imports.
 include!("seeds.rs");
 include!("bounds.rs");
+include!("loops64.rs");
 include!("codegen.rs");
 include!("imports.rs");
 include!("instances.rs");

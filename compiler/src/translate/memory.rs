@@ -13,7 +13,8 @@
 //!   maximum;
 //! - memory64 traps unless `index <= length` when `offset + size` fits in the 4 GiB guard that
 //!   every memory64 reservation has (one compare, the guard catches the rest; `bounds.rs`
-//!   drops the compare where an earlier, dominating one covers it), otherwise
+//!   drops the compare where an earlier, dominating one covers it, and `loop_checks.rs`
+//!   makes it once at a loop's entry where the guard covers every later trip), otherwise
 //!   `index + offset + size` is computed with an overflow trap (no wrap-around near 2^64)
 //!   and compared.
 //!
@@ -22,7 +23,7 @@
 //! after calls (which may grow it) into a variable, so loops without calls compare against a
 //! value held in a register instead of reloading it (Cranelift does not hoist such loads).
 
-use super::{env, Translator};
+use super::{env, loop_checks, Translator};
 use crate::error::{unsupported, Result};
 use cranelift_codegen::ir::{condcodes::IntCC, types, InstBuilder, InstructionData, Opcode};
 use cranelift_codegen::ir::{Type, Value};
@@ -197,7 +198,7 @@ impl Translator<'_, '_> {
             } else if end as u64 <= GUARD_BYTES {
                 // index <= length; the guard after the reservation catches offset + size.
                 if !self.index_known_in_bounds(mem, idx, end as u64) {
-                    self.check_index_le_length(mem, idx);
+                    self.check_index_le_length(mem, idx, end as u64);
                 }
             } else {
                 let end = self.b.ins().iconst(types::I64, end as i64);
@@ -256,8 +257,9 @@ impl Translator<'_, '_> {
         }
     }
 
-    /// Traps unless the memory64 index `idx <= length`, and remembers that it passed.
-    fn check_index_le_length(&mut self, mem: u32, idx: Value) {
+    /// Traps unless the memory64 index `idx <= length`, and remembers that it passed (and,
+    /// for `loop_checks.rs`, that the access right after it reaches `end` bytes past `idx`).
+    fn check_index_le_length(&mut self, mem: u32, idx: Value, end: u64) {
         let out = match self.fixed_memory_length(mem) {
             Some(len) => self
                 .b
@@ -268,9 +270,12 @@ impl Translator<'_, '_> {
                 self.b.ins().icmp(IntCC::UnsignedGreaterThan, idx, len)
             }
         };
-        self.b
+        let trap = self
+            .b
             .ins()
             .trapnz(out, env::trap_code(TrapKind::MemoryOutOfBounds));
+        self.index_checks
+            .push(loop_checks::IndexCheck { trap, end });
         self.note_index_checked(mem, idx, 0);
     }
 

@@ -14,6 +14,7 @@ mod bounds;
 mod control;
 mod env;
 mod exceptions;
+mod loop_checks;
 mod memory;
 mod numeric;
 mod redundant_params;
@@ -148,6 +149,8 @@ pub(crate) struct Translator<'m, 'b> {
     mem_len: Vec<Option<Variable>>,
     /// Indices whose bounds check dominates the current point (see `bounds.rs`).
     checked: bounds::CheckedIndices,
+    /// Every memory64 `index <= length` check made (see `loop_checks.rs`).
+    index_checks: Vec<loop_checks::IndexCheck>,
     /// The function being translated, and its body.
     func_index: u32,
     body: FunctionBody<'m>,
@@ -250,6 +253,7 @@ pub fn translate_function(
         results,
         mem_len: Vec::new(),
         checked: bounds::CheckedIndices::default(),
+        index_checks: Vec::new(),
         func_index,
         body: body.clone(),
         base_case: None,
@@ -267,8 +271,10 @@ pub fn translate_function(
         })?;
     }
     t.b.seal_all_blocks();
+    let index_checks = std::mem::take(&mut t.index_checks);
     t.b.finalize(isa.frontend_config());
     redundant_params::remove(func);
+    loop_checks::move_to_loop_entries(func, &index_checks);
     Ok(())
 }
 
