@@ -38,16 +38,7 @@ struct Shape {
 
 /// The constant an `iconst` defines `v` as, if it is one.
 fn constant(func: &Function, v: Value) -> Option<i64> {
-    let ValueDef::Result(inst, _) = func.dfg.value_def(v) else {
-        return None;
-    };
-    match func.dfg.insts[inst] {
-        InstructionData::UnaryImm {
-            opcode: Opcode::Iconst,
-            imm,
-        } => Some(imm.bits()),
-        _ => None,
-    }
+    crate::translate::iconst_value(&func.dfg, v)
 }
 
 /// `inst`'s shape, if it is one of the operations Cranelift rematerialises (constants apart).

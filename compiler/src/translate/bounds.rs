@@ -29,6 +29,7 @@
 //! `loop`, reading a local yields a fresh block parameter while the loop is translated, so a
 //! compare made before the loop covers only values the loop gets from the operand stack.)
 
+use super::iconst_value;
 use super::memory::GUARD_BYTES;
 use super::Translator;
 use cranelift_codegen::ir::{InstructionData, Opcode, Value, ValueDef};
@@ -92,16 +93,7 @@ impl Translator<'_, '_> {
         else {
             return false;
         };
-        let constant = |v: Value| match dfg.value_def(v) {
-            ValueDef::Result(i, 0) => match dfg.insts[i] {
-                InstructionData::UnaryImm {
-                    opcode: Opcode::Iconst,
-                    imm,
-                } => Some(imm.bits() as u64),
-                _ => None,
-            },
-            _ => None,
-        };
+        let constant = |v: Value| iconst_value(dfg, v).map(|k| k as u64);
         let fits = |k: u64| k <= GUARD_BYTES - end;
         match (constant(args[0]), constant(args[1])) {
             (_, Some(k)) if fits(k) && known(args[0]) => true,

@@ -27,6 +27,7 @@
 //! the header, or a loop with no single plain entry. The matmul64 kernel's inner loop, which
 //! walks two arrays with two pointers, loses both of its compares (two of its 13 instructions).
 
+use super::iconst_value;
 use super::memory::GUARD_BYTES;
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::dominator_tree::DominatorTree;
@@ -332,17 +333,7 @@ fn compare_of(func: &Function, trap: Inst) -> Option<(Value, Value)> {
 
 /// The constant `v` is, if it is one.
 fn constant(func: &Function, v: Value) -> Option<u64> {
-    let dfg = &func.dfg;
-    match dfg.value_def(dfg.resolve_aliases(v)) {
-        ValueDef::Result(inst, 0) => match dfg.insts[inst] {
-            InstructionData::UnaryImm {
-                opcode: Opcode::Iconst,
-                imm,
-            } => Some(imm.bits() as u64),
-            _ => None,
-        },
-        _ => None,
-    }
+    iconst_value(&func.dfg, v).map(|k| k as u64)
 }
 
 /// The constant a back edge adds to header parameter `param` when it passes `v`.

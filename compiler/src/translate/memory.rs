@@ -23,9 +23,9 @@
 //! after calls (which may grow it) into a variable, so loops without calls compare against a
 //! value held in a register instead of reloading it (Cranelift does not hoist such loads).
 
-use super::{env, loop_checks, Translator};
+use super::{env, iconst_value, loop_checks, Translator};
 use crate::error::{unsupported, Result};
-use cranelift_codegen::ir::{condcodes::IntCC, types, InstBuilder, InstructionData, Opcode};
+use cranelift_codegen::ir::{condcodes::IntCC, types, InstBuilder};
 use cranelift_codegen::ir::{Type, Value};
 use wasmaot_runtime::layout::{BoundsChecks, BuiltinIndex, TrapKind};
 use wasmparser::{FunctionBody, MemArg, Operator};
@@ -354,14 +354,8 @@ impl Translator<'_, '_> {
         // Cranelift's x64 backend writes an immediate to memory only for a full-width
         // `store` (`movb $1, (..)`), while `istore8` of a constant first puts it in a
         // register, one more instruction and one more live register (sieve's marking loop).
-        let narrow = match self.b.func.dfg.value_def(value).inst() {
-            Some(inst) if u32::from(size) < vty.bytes() => match self.b.func.dfg.insts[inst] {
-                InstructionData::UnaryImm {
-                    opcode: Opcode::Iconst,
-                    imm,
-                } => Some(imm.bits()),
-                _ => None,
-            },
+        let narrow = match iconst_value(&self.b.func.dfg, value) {
+            Some(bits) if u32::from(size) < vty.bytes() => Some(bits),
             _ => None,
         };
         if let Some(bits) = narrow {

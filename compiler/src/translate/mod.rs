@@ -44,6 +44,21 @@ pub const NS_WASM_FUNC: u32 = 0;
 pub const NS_DATA: u32 = 1;
 
 /// Cranelift type of a Wasm value type (references are pointers, v128 is `i8x16`).
+/// The constant an `iconst` defines `v` as, if it is one (the bits as the instruction holds
+/// them: narrow constants zero-extended).
+pub(crate) fn iconst_value(dfg: &ir::DataFlowGraph, v: Value) -> Option<i64> {
+    match dfg.value_def(v) {
+        ir::ValueDef::Result(inst, 0) => match dfg.insts[inst] {
+            ir::InstructionData::UnaryImm {
+                opcode: ir::Opcode::Iconst,
+                imm,
+            } => Some(imm.bits()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 pub fn ir_type(t: wasmparser::ValType) -> Type {
     match t {
         wasmparser::ValType::I32 => types::I32,

@@ -2,11 +2,11 @@
 //! Wasm's for masked shifts, trapping division, `fmin`/`fmax` (NaN and -0), `nearest`, and
 //! trapping or saturating float→int conversion, so each Wasm operator is one table row.
 
-use super::Translator;
+use super::{iconst_value, Translator};
 use crate::error::Result;
 use cranelift_codegen::ir::{
     condcodes::{FloatCC, IntCC},
-    types, InstBuilder, InstructionData, Opcode, Value,
+    types, InstBuilder, Opcode, Value,
 };
 use wasmparser::Operator;
 
@@ -95,13 +95,7 @@ fn mask_keeps(t: &Translator<'_, '_>, mask: Value, v: Value) -> bool {
         _ => return false,
     };
     let low = (1u64 << loaded_bits) - 1;
-    match dfg.value_def(mask).inst().map(|i| &dfg.insts[i]) {
-        Some(InstructionData::UnaryImm {
-            opcode: Opcode::Iconst,
-            imm,
-        }) => imm.bits() as u64 & low == low,
-        _ => false,
-    }
+    iconst_value(dfg, mask).is_some_and(|k| k as u64 & low == low)
 }
 
 /// The row for a scalar numeric operator, or `None`.
