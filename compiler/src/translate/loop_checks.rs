@@ -31,6 +31,7 @@ use super::iconst_value;
 use super::memory::GUARD_BYTES;
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::dominator_tree::DominatorTree;
+use cranelift_codegen::entity::EntitySet;
 use cranelift_codegen::flowgraph::ControlFlowGraph;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, Block, BlockArg, Function, Inst, InstBuilder};
@@ -58,10 +59,15 @@ pub(super) fn move_to_loop_entries(func: &mut Function, checks: &[IndexCheck]) {
     let cfg = ControlFlowGraph::with_function(func);
     // Only a block with at least two predecessors can head a loop with an entry edge.
     let mut headers: Vec<Block> = Vec::new();
+    let mut seen = EntitySet::<Block>::new();
+    let mut ends = HashMap::new();
     for c in checks {
         match func.layout.inst_block(c.trap) {
-            Some(b) if cfg.pred_iter(b).nth(1).is_some() && !headers.contains(&b) => {
-                headers.push(b)
+            Some(b) if cfg.pred_iter(b).nth(1).is_some() => {
+                ends.insert(c.trap, c.end);
+                if seen.insert(b) {
+                    headers.push(b);
+                }
             }
             _ => {}
         }
@@ -72,7 +78,7 @@ pub(super) fn move_to_loop_entries(func: &mut Function, checks: &[IndexCheck]) {
     let domtree = DominatorTree::with_function(func, &cfg);
     for header in headers {
         if let Some(mut lp) = Loop::new(func, &cfg, &domtree, header) {
-            lp.move_checks(func, checks);
+            lp.move_checks(func, &ends);
         }
     }
 }
@@ -160,12 +166,13 @@ impl<'a> Loop<'a> {
 
     /// Moves the header's eligible checks to the entry edge, scanning the header in order
     /// while everything before the current point is harmless (see the module docs).
-    fn move_checks(&mut self, func: &mut Function, checks: &[IndexCheck]) {
+    /// `ends` maps each check's `trapnz` to its access's reach.
+    fn move_checks(&mut self, func: &mut Function, ends: &HashMap<Inst, u64>) {
         let mut inst = func.layout.first_inst(self.header);
         while let Some(i) = inst {
             inst = func.layout.next_inst(i);
-            if let Some(check) = checks.iter().find(|c| c.trap == i) {
-                if self.covered_after_first_trip(func, check) && self.move_check(func, i) {
+            if let Some(&end) = ends.get(&i) {
+                if self.covered_after_first_trip(func, i, end) && self.move_check(func, i) {
                     continue;
                 }
             }
@@ -175,9 +182,10 @@ impl<'a> Loop<'a> {
         }
     }
 
-    /// Whether the guard catches what `check`'s compare would on every trip after the first.
-    fn covered_after_first_trip(&self, func: &Function, check: &IndexCheck) -> bool {
-        let Some((index, length)) = compare_of(func, check.trap) else {
+    /// Whether the guard catches what the compare of check `trap` (whose access reaches `end`
+    /// bytes past the index) would on every trip after the first.
+    fn covered_after_first_trip(&self, func: &Function, trap: Inst, end: u64) -> bool {
+        let Some((index, length)) = compare_of(func, trap) else {
             return false;
         };
         // The length the first trip compares against: the memory's (unchanged since the
@@ -186,7 +194,7 @@ impl<'a> Loop<'a> {
             return false;
         }
         match self.stride(func, index, 0) {
-            Some(d) => check.end <= GUARD_BYTES && d <= GUARD_BYTES - check.end,
+            Some(d) => end <= GUARD_BYTES && d <= GUARD_BYTES - end,
             None => false,
         }
     }
