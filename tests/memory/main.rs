@@ -1,6 +1,6 @@
 //! Linear memory through compiled code: bounds checks at every edge in both bounds-checking
-//! modes and for memory64, proof from the generated code that guard-mode accesses carry no
-//! check, `memory.grow`/`memory.size`, the seeds' WebAssembly.Memory semantics, imports and
+//! modes and for memory64 (loops whose check moved to the loop entry included), proof from
+//! the generated code that guard-mode accesses carry no check, `memory.grow`/`memory.size`, the seeds' WebAssembly.Memory semantics, imports and
 //! exports, multi-memory, shared memories across threads, data segments, and many instances.
 //!
 //! Tests that count the process's mappings take [`exclusive`]; every other test holds
