@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{call, instance};
+use common::{call, instance, loop_lines};
 use wasmaot::runtime::Val::I32;
 use wasmaot::CompileOptions;
 
@@ -50,25 +50,7 @@ fn band_in_loop(wat: &str, f: u32) -> (bool, String) {
     let d = wasmaot::debug::dump_function(wat.as_bytes(), f, &CompileOptions::default()).unwrap();
     let clif = d.optimized;
     let lines: Vec<&str> = clif.lines().collect();
-    // A block label line is "blockN(...):" or "blockN:"; a backward branch names a block
-    // whose label came earlier.
-    let mut seen: Vec<(String, usize)> = Vec::new();
-    let mut range = None;
-    for (n, l) in lines.iter().enumerate() {
-        let t = l.trim_end();
-        if t.starts_with("block") && t.ends_with(':') {
-            let name = t.trim_end_matches(':').split('(').next().unwrap();
-            seen.push((name.to_string(), n));
-            continue;
-        }
-        if t.contains("brif") || t.contains("jump") {
-            let words: Vec<&str> = t.split(|c: char| !c.is_alphanumeric()).collect();
-            if let Some((_, at)) = seen.iter().find(|(b, _)| words.contains(&b.as_str())) {
-                range = Some((*at, n));
-            }
-        }
-    }
-    let (header, back) = range.unwrap_or_else(|| panic!("no loop in\n{clif}"));
+    let (header, back) = loop_lines(&clif);
     let inside = lines[header..=back].iter().any(|l| l.contains("= band"));
     assert!(
         lines.iter().any(|l| l.contains("= band")),

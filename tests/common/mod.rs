@@ -87,3 +87,26 @@ impl Rng {
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
     }
 }
+
+/// The line range of the last loop in CLIF text: from the header's label line to the last
+/// branch back to it (a branch naming a block whose label came earlier).
+pub fn loop_lines(clif: &str) -> (usize, usize) {
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    let mut range = None;
+    for (n, l) in clif.lines().enumerate() {
+        let t = l.trim_end();
+        // A block label line is "blockN(...):" or "blockN:".
+        if t.starts_with("block") && t.ends_with(':') {
+            let name = t.trim_end_matches(':').split('(').next().unwrap();
+            seen.push((name.to_string(), n));
+            continue;
+        }
+        if t.contains("brif") || t.contains("jump") {
+            let words: Vec<&str> = t.split(|c: char| !c.is_alphanumeric()).collect();
+            if let Some((_, at)) = seen.iter().find(|(b, _)| words.contains(&b.as_str())) {
+                range = Some((*at, n));
+            }
+        }
+    }
+    range.unwrap_or_else(|| panic!("no loop in\n{clif}"))
+}

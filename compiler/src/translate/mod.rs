@@ -146,6 +146,8 @@ pub struct CodegenOptions {
 pub(crate) struct Translator<'m, 'b> {
     env: &'m ModuleEnv<'m>,
     opts: CodegenOptions,
+    /// Whether float sign operators use hoistable vector-constant masks (x86-64; numeric.rs).
+    sign_masks: bool,
     b: FunctionBuilder<'b>,
     vmctx: Value,
     stack: Vec<Value>,
@@ -241,6 +243,7 @@ pub fn translate_function(
     let mut t = Translator {
         env,
         opts,
+        sign_masks: isa.triple().architecture == target_lexicon::Architecture::X86_64,
         b,
         vmctx,
         stack: Vec::new(),

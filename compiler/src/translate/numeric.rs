@@ -74,6 +74,61 @@ fn eqz(t: &mut Translator<'_, '_>, a: Value) -> Value {
 /// `and`, or just the operand when the other one is a constant mask keeping every bit it can
 /// have: clang writes `i32.load8_u; i32.const 255; i32.and`, and Cranelift's rules see
 /// through `uextend` but not through a zero-extending load.
+/// The sign-bit operators (`neg`, `abs`, `copysign`, also of `f32x4`/`f64x2` for the first
+/// two). On x86-64 they are bitwise operations with a mask from a vector constant, which the
+/// mid-end hoists out of loops; Cranelift's own `fneg`/`fabs`/`fcopysign` rebuild the mask at
+/// every use (`movabs` + `movq` for scalars, `pcmpeqd` + shift for vectors). Elsewhere
+/// (AArch64) each is one instruction.
+pub(super) fn neg(t: &mut Translator<'_, '_>, a: Value) -> Value {
+    if !t.sign_masks {
+        return t.b.ins().fneg(a);
+    }
+    let sign = sign_mask(t, a, true);
+    t.b.ins().bxor(a, sign)
+}
+pub(super) fn abs(t: &mut Translator<'_, '_>, a: Value) -> Value {
+    if !t.sign_masks {
+        return t.b.ins().fabs(a);
+    }
+    let magnitude = sign_mask(t, a, false);
+    t.b.ins().band(a, magnitude)
+}
+fn copysign(t: &mut Translator<'_, '_>, a: Value, b: Value) -> Value {
+    if !t.sign_masks {
+        return t.b.ins().fcopysign(a, b);
+    }
+    let magnitude = sign_mask(t, a, false);
+    let sign = sign_mask(t, a, true);
+    let m = t.b.ins().band(a, magnitude);
+    let s = t.b.ins().band(b, sign);
+    t.b.ins().bor(m, s)
+}
+/// The sign bit (`sign`) or all other bits of each lane of `a`'s float type: a vector
+/// constant, or lane 0 of one for a scalar.
+fn sign_mask(t: &mut Translator<'_, '_>, a: Value, sign: bool) -> Value {
+    let ty = t.b.func.dfg.value_type(a);
+    let vty = if ty.is_vector() {
+        ty
+    } else {
+        ty.by(16 / ty.bytes()).expect("f32 or f64")
+    };
+    let lane_ty = ty.lane_type();
+    let bits = 1u64 << (lane_ty.bits() - 1);
+    // The magnitude mask is every bit of the lane below the sign bit.
+    let lane = if sign { bits } else { bits - 1 };
+    let lane_bytes = lane_ty.bytes() as usize;
+    let mut data = Vec::with_capacity(16);
+    for _ in 0..16 / lane_bytes {
+        data.extend_from_slice(&lane.to_le_bytes()[..lane_bytes]);
+    }
+    let c = t.b.func.dfg.constants.insert(data.into());
+    let v = t.b.ins().vconst(vty, c);
+    if ty.is_vector() {
+        v
+    } else {
+        t.b.ins().extractlane(v, 0)
+    }
+}
 fn band(t: &mut Translator<'_, '_>, a: Value, b: Value) -> Value {
     if mask_keeps(t, b, a) {
         a
@@ -140,9 +195,9 @@ fn row(op: &Operator<'_>) -> Option<Row> {
         O::F32Div | O::F64Div => bin!(fdiv),
         O::F32Min | O::F64Min => bin!(fmin),
         O::F32Max | O::F64Max => bin!(fmax),
-        O::F32Copysign | O::F64Copysign => bin!(fcopysign),
-        O::F32Abs | O::F64Abs => un!(fabs),
-        O::F32Neg | O::F64Neg => un!(fneg),
+        O::F32Copysign | O::F64Copysign => Row::Bin(copysign),
+        O::F32Abs | O::F64Abs => Row::Un(abs),
+        O::F32Neg | O::F64Neg => Row::Un(neg),
         O::F32Sqrt | O::F64Sqrt => un!(sqrt),
         O::F32Ceil | O::F64Ceil => un!(ceil),
         O::F32Floor | O::F64Floor => un!(floor),

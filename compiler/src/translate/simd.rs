@@ -13,7 +13,7 @@
 //! Memory accesses go through [`Translator::heap_addr`] like scalar ones, so every
 //! bounds-checking mode applies unchanged. Relaxed SIMD is rejected.
 
-use super::{env, op_name, Translator};
+use super::{env, numeric, op_name, Translator};
 use crate::error::{unsupported, Result};
 use cranelift_codegen::ir::{
     condcodes::{FloatCC, IntCC},
@@ -391,8 +391,8 @@ fn row(op: &Operator<'_>) -> Option<Row> {
         O::F32x4Max => bin!(F32X4, fmax),
         O::F32x4PMin => Row::Bin(F32X4, pmin),
         O::F32x4PMax => Row::Bin(F32X4, pmax),
-        O::F32x4Abs => un!(F32X4, fabs),
-        O::F32x4Neg => un!(F32X4, fneg),
+        O::F32x4Abs => Row::Un(F32X4, numeric::abs),
+        O::F32x4Neg => Row::Un(F32X4, numeric::neg),
         O::F32x4Sqrt => un!(F32X4, sqrt),
         O::F32x4Ceil => un!(F32X4, ceil),
         O::F32x4Floor => un!(F32X4, floor),
@@ -406,8 +406,8 @@ fn row(op: &Operator<'_>) -> Option<Row> {
         O::F64x2Max => bin!(F64X2, fmax),
         O::F64x2PMin => Row::Bin(F64X2, pmin),
         O::F64x2PMax => Row::Bin(F64X2, pmax),
-        O::F64x2Abs => un!(F64X2, fabs),
-        O::F64x2Neg => un!(F64X2, fneg),
+        O::F64x2Abs => Row::Un(F64X2, numeric::abs),
+        O::F64x2Neg => Row::Un(F64X2, numeric::neg),
         O::F64x2Sqrt => un!(F64X2, sqrt),
         O::F64x2Ceil => un!(F64X2, ceil),
         O::F64x2Floor => un!(F64X2, floor),
