@@ -146,8 +146,9 @@ pub struct CodegenOptions {
 pub(crate) struct Translator<'m, 'b> {
     env: &'m ModuleEnv<'m>,
     opts: CodegenOptions,
-    /// Whether float sign operators use hoistable vector-constant masks (x86-64; numeric.rs).
-    sign_masks: bool,
+    /// Whether float constants in loops and sign-operator masks are vector constants the
+    /// mid-end hoists out of loops (x86-64; see numeric.rs).
+    hoistable_float_consts: bool,
     b: FunctionBuilder<'b>,
     vmctx: Value,
     stack: Vec<Value>,
@@ -243,7 +244,7 @@ pub fn translate_function(
     let mut t = Translator {
         env,
         opts,
-        sign_masks: isa.triple().architecture == target_lexicon::Architecture::X86_64,
+        hoistable_float_consts: isa.triple().architecture == target_lexicon::Architecture::X86_64,
         b,
         vmctx,
         stack: Vec::new(),

@@ -1,11 +1,14 @@
 //! Scalar integer and float operators and conversions. Cranelift's semantics already match
 //! Wasm's for masked shifts, trapping division, `fmin`/`fmax` (NaN and -0), `nearest`, and
 //! trapping or saturating float→int conversion, so each Wasm operator is one table row.
+//! On x86-64, float constants in loops and the masks of `neg`/`abs`/`copysign` are vector
+//! constants, which the mid-end hoists out of loops (FINDINGS 28 in benches/).
 
 use super::{iconst_value, Translator};
 use crate::error::Result;
 use cranelift_codegen::ir::{
     condcodes::{FloatCC, IntCC},
+    immediates::{Ieee32, Ieee64},
     types, InstBuilder, Opcode, Value,
 };
 use wasmparser::Operator;
@@ -80,21 +83,21 @@ fn eqz(t: &mut Translator<'_, '_>, a: Value) -> Value {
 /// every use (`movabs` + `movq` for scalars, `pcmpeqd` + shift for vectors). Elsewhere
 /// (AArch64) each is one instruction.
 pub(super) fn neg(t: &mut Translator<'_, '_>, a: Value) -> Value {
-    if !t.sign_masks {
+    if !t.hoistable_float_consts {
         return t.b.ins().fneg(a);
     }
     let sign = sign_mask(t, a, true);
     t.b.ins().bxor(a, sign)
 }
 pub(super) fn abs(t: &mut Translator<'_, '_>, a: Value) -> Value {
-    if !t.sign_masks {
+    if !t.hoistable_float_consts {
         return t.b.ins().fabs(a);
     }
     let magnitude = sign_mask(t, a, false);
     t.b.ins().band(a, magnitude)
 }
 fn copysign(t: &mut Translator<'_, '_>, a: Value, b: Value) -> Value {
-    if !t.sign_masks {
+    if !t.hoistable_float_consts {
         return t.b.ins().fcopysign(a, b);
     }
     let magnitude = sign_mask(t, a, false);
@@ -270,20 +273,8 @@ impl Translator<'_, '_> {
         let v = match *op {
             Operator::I32Const { value } => self.b.ins().iconst(types::I32, i64::from(value)),
             Operator::I64Const { value } => self.b.ins().iconst(types::I64, value),
-            Operator::F32Const { value } => {
-                self.b
-                    .ins()
-                    .f32const(cranelift_codegen::ir::immediates::Ieee32::with_bits(
-                        value.bits(),
-                    ))
-            }
-            Operator::F64Const { value } => {
-                self.b
-                    .ins()
-                    .f64const(cranelift_codegen::ir::immediates::Ieee64::with_bits(
-                        value.bits(),
-                    ))
-            }
+            Operator::F32Const { value } => self.float_const(types::F32, value.bits().into()),
+            Operator::F64Const { value } => self.float_const(types::F64, value.bits()),
             _ => match row(op) {
                 Some(Row::Bin(f)) => {
                     let (a, b) = self.pop2();
@@ -298,5 +289,35 @@ impl Translator<'_, '_> {
         };
         self.push(v);
         Ok(true)
+    }
+}
+
+impl Translator<'_, '_> {
+    /// A float constant. On x86-64 a nonzero one inside a loop is lane 0 of a vector
+    /// constant, which the mid-end hoists out of the loop into a register; Cranelift
+    /// rematerialises `f32const` and `f64const` in every block, where each use becomes a
+    /// `movabs` + `movq` or a load. Outside loops `fNNconst` is better: an operand read once
+    /// from the constant pool folds into the instruction that uses it. Zero stays `fNNconst`
+    /// everywhere (one dependency-breaking `xorps`).
+    fn float_const(&mut self, ty: types::Type, bits: u64) -> Value {
+        let in_loop = self
+            .control
+            .iter()
+            .any(|f| matches!(f.kind, super::FrameKind::Loop { .. }));
+        if !self.hoistable_float_consts || bits == 0 || !in_loop {
+            return if ty == types::F32 {
+                self.b.ins().f32const(Ieee32::with_bits(bits as u32))
+            } else {
+                self.b.ins().f64const(Ieee64::with_bits(bits))
+            };
+        }
+        let mut data = bits.to_le_bytes()[..ty.bytes() as usize].to_vec();
+        data.resize(16, 0);
+        let c = self.b.func.dfg.constants.insert(data.into());
+        let v = self
+            .b
+            .ins()
+            .vconst(ty.by(16 / ty.bytes()).expect("f32 or f64"), c);
+        self.b.ins().extractlane(v, 0)
     }
 }

@@ -1,9 +1,10 @@
-//! The float sign operators `neg`, `abs` and `copysign` (compiler/src/translate/numeric.rs).
-//! On x86-64 they are bitwise operations with a mask from a vector constant, which the
-//! mid-end places before the loop instead of rebuilding it through a general register on
-//! every trip. Checked on the optimised CLIF and the machine code, and by running loops over
-//! NaN payloads, zeros and infinities against Rust's bit-exact model (with and without a call
-//! in the loop, which makes the mask live across a call).
+//! Float constants in loops and the float sign operators `neg`, `abs` and `copysign`
+//! (compiler/src/translate/numeric.rs). On x86-64 a nonzero constant inside a loop, and the
+//! mask of a sign operator, come from a vector constant, which the mid-end places before the
+//! loop instead of rebuilding it through a general register on every trip. Checked on the
+//! optimised CLIF and the machine code, and by running loops over NaN payloads, zeros and
+//! infinities against Rust's bit-exact model (with and without a call in the loop, which
+//! makes a mask live across a call).
 
 mod common;
 
@@ -216,4 +217,168 @@ fn sign_operators_are_bit_exact_in_loops() {
     }
     check(&inst, "f64x2", 8, &f64_bits, false);
     check(&inst, "f32x4", 4, &f32_bits, false);
+}
+
+/// WAT spelling of an f64 or f32 (`size` bytes) bit pattern, exact for every pattern.
+fn wat_float(bits: u64, size: u32) -> String {
+    let (mant_bits, exp_bits) = if size == 8 { (52, 11) } else { (23, 8) };
+    let sign = if bits >> (mant_bits + exp_bits) & 1 == 1 {
+        "-"
+    } else {
+        ""
+    };
+    let exp = (bits >> mant_bits) & ((1 << exp_bits) - 1);
+    let mant = bits & ((1 << mant_bits) - 1);
+    let bias = (1i64 << (exp_bits - 1)) - 1;
+    // Hex digits of the fraction: pad the mantissa to a multiple of 4 bits.
+    let pad = (4 - mant_bits % 4) % 4;
+    let digits = (mant_bits + pad) as usize / 4;
+    let frac = format!("{:0digits$x}", mant << pad);
+    if exp == (1 << exp_bits) - 1 {
+        if mant == 0 {
+            format!("{sign}inf")
+        } else {
+            format!("{sign}nan:{mant:#x}")
+        }
+    } else if exp == 0 {
+        format!("{sign}0x0.{frac}p{}", 1 - bias)
+    } else {
+        format!("{sign}0x1.{frac}p{}", exp as i64 - bias)
+    }
+}
+
+/// `c32`/`c64`: a loop storing every pattern of the type as a constant, one row of the
+/// patterns per trip at `i * 12 * size`; `a64`: `out[i] = x[i] * 0.001 + 1.5` over `n`
+/// doubles at 0, written at 8192; `once`: `x * 0.001` outside any loop.
+fn constants_module() -> String {
+    let mut m = String::from("(module (memory 1)\n");
+    for (ty, size, bits) in [("f32", 4u32, F32_BITS.map(u64::from)), ("f64", 8, F64_BITS)] {
+        let stores: String = bits
+            .iter()
+            .enumerate()
+            .map(|(k, &b)| {
+                format!(
+                    "({ty}.store offset={} (local.get $p) ({ty}.const {}))\n",
+                    k as u32 * size,
+                    wat_float(b, size)
+                )
+            })
+            .collect();
+        m += &format!(
+            r#"
+  (func (export "c{}") (param $n i32) (local $i i32) (local $p i32)
+    (loop $l
+      (local.set $p (i32.mul (local.get $i) (i32.const {})))
+      {stores}
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n)))))
+"#,
+            size * 8,
+            12 * size
+        );
+    }
+    m += r#"
+  (func (export "a64") (param $n i32) (local $p i32)
+    (loop $l
+      (f64.store offset=8192 (local.get $p)
+        (f64.add (f64.mul (f64.load (local.get $p)) (f64.const 0.001)) (f64.const 1.5)))
+      (local.set $p (i32.add (local.get $p) (i32.const 8)))
+      (br_if $l (i32.lt_u (local.get $p) (i32.shl (local.get $n) (i32.const 3))))))
+  (func (export "once") (param f64) (result f64) (f64.mul (local.get 0) (f64.const 0.001)))
+  (func (export "set") (param i32 i64) (i64.store (local.get 0) (local.get 1)))
+  (func (export "get") (param i32) (result i64) (i64.load (local.get 0))))"#;
+    m
+}
+
+/// Reads the 8-byte word at `addr`.
+fn get(inst: &wasmaot::runtime::Instance, addr: u32) -> u64 {
+    match call(inst, "get", &[I32(addr as i32)]).unwrap()[0] {
+        I64(w) => w as u64,
+        ref other => panic!("get returned {other:?}"),
+    }
+}
+
+#[test]
+fn constants_in_loops_keep_their_bits() {
+    let inst = instance(&constants_module());
+    let n = 3u32;
+    // f64: one word per pattern.
+    call(&inst, "c64", &[I32(n as i32)]).unwrap();
+    for i in 0..n {
+        for (k, &want) in F64_BITS.iter().enumerate() {
+            let got = get(&inst, (i * 12 + k as u32) * 8);
+            assert_eq!(got, want, "f64 constant {k} on trip {i}: {got:#x}");
+        }
+    }
+    // f32: two patterns per word.
+    call(&inst, "c32", &[I32(n as i32)]).unwrap();
+    for i in 0..n {
+        for (k, &want) in F32_BITS.iter().enumerate() {
+            let addr = (i * 12 + k as u32) * 4;
+            let got = (get(&inst, addr & !7) >> ((addr & 7) * 8)) as u32;
+            assert_eq!(got, want, "f32 constant {k} on trip {i}: {got:#x}");
+        }
+    }
+    // Arithmetic with constants, against Rust's IEEE operations.
+    let xs: Vec<f64> = F64_BITS.iter().map(|&b| f64::from_bits(b)).collect();
+    for (i, x) in xs.iter().enumerate() {
+        call(&inst, "set", &[I32(8 * i as i32), I64(x.to_bits() as i64)]).unwrap();
+    }
+    call(&inst, "a64", &[I32(xs.len() as i32)]).unwrap();
+    for (i, x) in xs.iter().enumerate() {
+        let want = x * 0.001 + 1.5;
+        let got = f64::from_bits(get(&inst, 8192 + 8 * i as u32));
+        // NaN results: Wasm leaves the payload nondeterministic, so only NaN-ness is checked.
+        if want.is_nan() {
+            assert!(got.is_nan(), "{x:e} * 0.001 + 1.5 gave {got:e}");
+        } else {
+            assert_eq!(
+                got.to_bits(),
+                want.to_bits(),
+                "{x:e} * 0.001 + 1.5 gave {got:e}"
+            );
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn loop_constants_are_made_before_the_loop() {
+    let wat = constants_module();
+    // c32, c64, a64 in a loop; `once` outside any loop.
+    for f in [0, 1, 2] {
+        let d =
+            wasmaot::debug::dump_function(wat.as_bytes(), f, &CompileOptions::default()).unwrap();
+        let clif = &d.optimized;
+        let (header, back) = loop_lines(clif);
+        let lines: Vec<&str> = clif.lines().collect();
+        assert!(
+            lines[..header].iter().any(|l| l.contains("= vconst")),
+            "no vector constant before the loop in\n{clif}"
+        );
+        for l in &lines[header..=back] {
+            assert!(
+                !l.contains("= vconst"),
+                "a constant made in the loop: {l}\n{clif}"
+            );
+            // Only the zero constants stay `fNNconst`.
+            if l.contains("f32const") || l.contains("f64const") {
+                assert!(
+                    l.ends_with(" 0.0"),
+                    "a nonzero fNNconst in the loop: {l}\n{clif}"
+                );
+            }
+        }
+        assert!(
+            !d.disasm.contains("movabs"),
+            "a constant through a GPR in\n{}",
+            d.disasm
+        );
+    }
+    let d = wasmaot::debug::dump_function(wat.as_bytes(), 3, &CompileOptions::default()).unwrap();
+    assert!(
+        d.optimized.contains("f64const") && !d.optimized.contains("vconst"),
+        "a constant outside loops should stay f64const (folded into its use):\n{}",
+        d.optimized
+    );
 }
