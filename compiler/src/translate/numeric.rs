@@ -74,9 +74,6 @@ fn eqz(t: &mut Translator<'_, '_>, a: Value) -> Value {
     t.b.ins().uextend(types::I32, c)
 }
 
-/// `and`, or just the operand when the other one is a constant mask keeping every bit it can
-/// have: clang writes `i32.load8_u; i32.const 255; i32.and`, and Cranelift's rules see
-/// through `uextend` but not through a zero-extending load.
 /// The sign-bit operators (`neg`, `abs`, `copysign`, also of `f32x4`/`f64x2` for the first
 /// two). On x86-64 they are bitwise operations with a mask from a vector constant, which the
 /// mid-end hoists out of loops; Cranelift's own `fneg`/`fabs`/`fcopysign` rebuild the mask at
@@ -106,25 +103,28 @@ fn copysign(t: &mut Translator<'_, '_>, a: Value, b: Value) -> Value {
     let s = t.b.ins().band(b, sign);
     t.b.ins().bor(m, s)
 }
-/// The sign bit (`sign`) or all other bits of each lane of `a`'s float type: a vector
-/// constant, or lane 0 of one for a scalar.
+/// The sign bit (`sign`) or all other bits, in every lane of `a`'s float type.
 fn sign_mask(t: &mut Translator<'_, '_>, a: Value, sign: bool) -> Value {
     let ty = t.b.func.dfg.value_type(a);
-    let vty = if ty.is_vector() {
-        ty
-    } else {
-        ty.by(16 / ty.bytes()).expect("f32 or f64")
-    };
-    let lane_ty = ty.lane_type();
-    let bits = 1u64 << (lane_ty.bits() - 1);
+    let bit = 1u64 << (ty.lane_type().bits() - 1);
     // The magnitude mask is every bit of the lane below the sign bit.
-    let lane = if sign { bits } else { bits - 1 };
-    let lane_bytes = lane_ty.bytes() as usize;
+    let lane = if sign { bit } else { bit - 1 };
+    vector_const(t, ty, lane, true)
+}
+/// A `vconst` of 128 bits with `lane` in lane 0 (`splat`: in every lane, else zeros above),
+/// for `f32`/`f64` (`ty` scalar: read as lane 0, which lowers to no instruction) or
+/// `f32x4`/`f64x2`. Cranelift does not rematerialise a `vconst`, so the mid-end hoists it out
+/// of loops.
+fn vector_const(t: &mut Translator<'_, '_>, ty: types::Type, lane: u64, splat: bool) -> Value {
+    let lane_bytes = ty.lane_type().bytes() as usize;
+    let lanes = 16 / lane_bytes;
     let mut data = Vec::with_capacity(16);
-    for _ in 0..16 / lane_bytes {
-        data.extend_from_slice(&lane.to_le_bytes()[..lane_bytes]);
+    for k in 0..lanes {
+        let v = if k == 0 || splat { lane } else { 0 };
+        data.extend_from_slice(&v.to_le_bytes()[..lane_bytes]);
     }
     let c = t.b.func.dfg.constants.insert(data.into());
+    let vty = ty.lane_type().by(lanes as u32).expect("f32 or f64 lanes");
     let v = t.b.ins().vconst(vty, c);
     if ty.is_vector() {
         v
@@ -132,6 +132,10 @@ fn sign_mask(t: &mut Translator<'_, '_>, a: Value, sign: bool) -> Value {
         t.b.ins().extractlane(v, 0)
     }
 }
+
+/// `and`, or just the operand when the other one is a constant mask keeping every bit it can
+/// have: clang writes `i32.load8_u; i32.const 255; i32.and`, and Cranelift's rules see
+/// through `uextend` but not through a zero-extending load.
 fn band(t: &mut Translator<'_, '_>, a: Value, b: Value) -> Value {
     if mask_keeps(t, b, a) {
         a
@@ -290,9 +294,7 @@ impl Translator<'_, '_> {
         self.push(v);
         Ok(true)
     }
-}
 
-impl Translator<'_, '_> {
     /// A float constant. On x86-64 a nonzero one inside a loop is lane 0 of a vector
     /// constant, which the mid-end hoists out of the loop into a register; Cranelift
     /// rematerialises `f32const` and `f64const` in every block, where each use becomes a
@@ -311,13 +313,6 @@ impl Translator<'_, '_> {
                 self.b.ins().f64const(Ieee64::with_bits(bits))
             };
         }
-        let mut data = bits.to_le_bytes()[..ty.bytes() as usize].to_vec();
-        data.resize(16, 0);
-        let c = self.b.func.dfg.constants.insert(data.into());
-        let v = self
-            .b
-            .ins()
-            .vconst(ty.by(16 / ty.bytes()).expect("f32 or f64"), c);
-        self.b.ins().extractlane(v, 0)
+        vector_const(self, ty, bits, false)
     }
 }
