@@ -175,15 +175,11 @@ fn check(inst: &wasmaot::runtime::Instance, name: &str, size: u32, bits: &[u64],
     }
     call(inst, name, &[I32(n as i32)]).unwrap();
     let read = |addr: u32| -> u64 {
-        let word = match call(inst, "get", &[I32((addr & !7) as i32)]).unwrap()[0] {
-            I64(w) => w as u64,
-            ref other => panic!("get returned {other:?}"),
-        };
-        let shift = (addr & 7) * 8;
+        let word = get(inst, addr & !7);
         if size == 8 {
             word
         } else {
-            (word >> shift) & 0xffff_ffff
+            (word >> ((addr & 7) * 8)) & 0xffff_ffff
         }
     };
     for (i, &x) in bits.iter().enumerate() {
