@@ -3,7 +3,7 @@
 # native cc -O2, wasmaot, Wasmtime, wasmi, wasm3 and wasm-interp, measures compile
 # throughput and memory64, and writes <target>/bench-report/report.md and slowdown.svg.
 #
-#   benches/run.sh                 full run (~14 min on the 2-core machine; median of 5)
+#   benches/run.sh                 full run (~19 min on the 2-core machine; median of 5)
 #   benches/run.sh --quick         small sizes, 1 run: a checksum smoke check (< 1 min),
 #                                  written to <target>/bench-report-quick/ instead
 #   benches/run.sh --runs 3 --only fib,sieve --no-interp --no-compile --yosys

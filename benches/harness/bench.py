@@ -40,6 +40,7 @@ from common import (  # noqa: E402
     load_expected,
     log,
 )
+import layout  # noqa: E402
 from runners import Runners, Cell, measure  # noqa: E402
 from sections import compile_throughput, mem64_section, memory_microbenchmarks, environment  # noqa: E402
 from report import write_report  # noqa: E402
@@ -63,6 +64,9 @@ def main():
     ap.add_argument("--third-party", default=os.path.join(ROOT, "target", "third_party"))
     ap.add_argument("--wasmtime-same-cranelift", default=os.path.join(ROOT, "target", "peers", "wasmtime48"),
                     help="PYTHONPATH of wasmtime 48.0.0 (Cranelift 0.135, as wasmaot) for the compile section")
+    ap.add_argument("--layout-shifts", default="16,32,48",
+                    help="code shifts (bytes, multiples of 16) the code-placement section runs wasmaot at "
+                         "besides 0; empty to skip the section (skipped with --quick)")
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--compiler-build", default="`--profile release-lto`",
                     help="how the measured wasmaot executable was built (for the report)")
@@ -75,6 +79,9 @@ def main():
                               stderr=subprocess.STDOUT).stdout.decode(errors="replace")
     if "--cpu" in helptext and not args.no_cpu_baseline:
         MAIN.insert(2, CPU_BASELINE)
+    shifts = [int(x) for x in args.layout_shifts.split(",") if x.strip()]
+    if args.quick or "--code-shift" not in helptext:
+        shifts = []
     env = environment(args)
     log("machine: %s; load average %s" % (env["cpu"], " ".join(env["loadavg"])))
     expected = load_expected(os.path.join(WL, "expected.txt"))
@@ -98,6 +105,7 @@ def main():
     work = tempfile.mkdtemp(prefix="wasmaot-bench-")
     try:
         runners = Runners(args, work)
+        runners.layout_shifts = shifts
         log("building %d workloads (native cc -O2, wasmaot build, wasmtime compile)" % len(wls))
         for name, src, _, _ in wls:
             runners.build(name, src)
@@ -172,6 +180,7 @@ def main():
                                                 "ok" if c.ok else c.problem))
 
         beyond = beyond_runs(args, runners, wls, unavailable)
+        placement = (layout.measure_layout(runners, wls, shifts, expected, args.runs), shifts) if shifts else None
 
         comp = None
         if not args.no_compile:
@@ -190,7 +199,7 @@ def main():
             mem_cmd, mem_out = None, "failed: %s" % e
         env["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
         ok = write_report(args, env, wls, cells, icells, unavailable, comp, m64, mem_cmd, mem_out,
-                          time.time() - t_start, beyond)
+                          time.time() - t_start, beyond, placement)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     log("report: %s" % os.path.join(args.out, "report.md"))

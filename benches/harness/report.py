@@ -25,6 +25,7 @@ from common import (  # noqa: E402
     default_arg,
     geomean,
 )
+from layout import layout_section
 from sections import compile_wall, memory_bench_rows
 
 
@@ -169,7 +170,8 @@ def memory_target_rows(mb, m64, pf):
     return rows
 
 
-def write_report(args, env, wls, cells, icells, unavailable, comp, m64, mem_cmd, mem_out, elapsed, beyond=()):
+def write_report(args, env, wls, cells, icells, unavailable, comp, m64, mem_cmd, mem_out, elapsed, beyond=(),
+                 placement=None):
     L = []
     quick = args.quick
     L.append("# wasmaot benchmark report%s" % (" (--quick: small sizes, smoke check only)" if quick else ""))
@@ -397,6 +399,8 @@ def write_report(args, env, wls, cells, icells, unavailable, comp, m64, mem_cmd,
     # ---- memory-system variants
     if beyond:
         all_ok &= beyond_section(L, beyond, args.runs)
+    if placement:
+        all_ok &= layout_section(L, wls, placement[0], placement[1], args.runs, fmt_s, fmt_r)
 
     # ---- wall clock and spread
     L.append("## Wall-clock medians and run-to-run spread")

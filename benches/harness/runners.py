@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import layout
 import wabt_shim
 from common import (  # noqa: E402
     CPU_BASELINE,
@@ -83,6 +84,9 @@ class Runners:
         self.wasm3_module = {}
         self.build_times = {}
         self.unavailable = {}
+        # `wasmaot build --code-shift N` executables for the code-placement section.
+        self.layout_shifts = []
+        self.shifted_exe = {}
         self.engine = None
 
     # ---- builds
@@ -114,6 +118,15 @@ class Runners:
                 self.aot_baseline_exe[name] = exe
             else:
                 self.unavailable[(name, CPU_BASELINE)] = "build failed: " + p.stderr.decode(errors="replace").strip()
+        for shift in self.layout_shifts:
+            exe = os.path.join(self.work, layout.RUNNER % shift, name)
+            os.makedirs(os.path.dirname(exe), exist_ok=True)
+            p = subprocess.run([self.args.wasmaot, "build", "--code-shift", str(shift), wasm, "-o", exe],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            if p.returncode == 0:
+                self.shifted_exe[(name, shift)] = exe
+            else:
+                self.unavailable[(name, layout.RUNNER % shift)] = "build failed: " + p.stderr.decode(errors="replace").strip()
         import wasmtime
         if self.engine is None:
             self.engine = wasmtime.Engine()
@@ -137,6 +150,11 @@ class Runners:
             return self._proc([self.aot_exe[name]] + argv_tail)
         if runner == CPU_BASELINE:
             return self._proc([self.aot_baseline_exe[name]] + argv_tail)
+        shift = layout.runner_shift(runner)
+        if shift == 0:
+            return self._proc([self.aot_exe[name]] + argv_tail)
+        if shift is not None:
+            return self._proc([self.shifted_exe[(name, shift)]] + argv_tail)
         if runner == "wasmtime":
             return self._wasmtime(name, wasm, argv_tail)
         if runner == "wasmi":

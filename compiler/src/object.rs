@@ -28,6 +28,7 @@ use wasmaot_runtime::layout::{
 /// A compiled function body, ready to be placed in the object.
 struct CompiledBody {
     bytes: Vec<u8>,
+    /// The alignment its code requires (its constant pool's, at least).
     alignment: u64,
     relocs: Vec<ModuleReloc>,
     traps: Vec<TrapSite>,
@@ -151,9 +152,8 @@ fn compile_one(
     let handlers = handler_sites(code)
         .map_err(|m| CompileError::Codegen(format!("function {func_index}: {m}")))?;
     let bytes = code.code_buffer().to_vec();
-    // Align bodies as the target prefers (32 bytes on x86-64), not just as required.
     let alignment =
-        u64::from(code.buffer.alignment).max(u64::from(isa.function_alignment().preferred));
+        u64::from(code.buffer.alignment).max(u64::from(isa.function_alignment().minimum));
     let relocs = code
         .buffer
         .relocs()
@@ -234,6 +234,7 @@ pub fn emit(
     isa: OwnedTargetIsa,
     opts: CodegenOptions,
     threads: usize,
+    code_shift: u32,
 ) -> Result<CompiledModule> {
     let name = env.info.name.clone();
     let nimp = env.num_imported_funcs() as usize;
@@ -295,12 +296,15 @@ pub fn emit(
     }
     let mut ctx = Context::new();
     let mut fctx = FunctionBuilderContext::new();
-    for (k, body) in bodies.iter().enumerate() {
-        module
-            .define_function_bytes(body_ids[k], body.alignment, &body.bytes, &body.relocs)
-            .map_err(codegen_err)?;
-    }
     env.info.func_sizes = bodies.iter().map(|b| b.bytes.len() as u32).collect();
+    define_bodies(
+        &mut module,
+        &mut namer,
+        &*isa,
+        &mut bodies,
+        &body_ids,
+        code_shift,
+    )?;
     env.info.func_handlers = bodies
         .iter_mut()
         .map(|b| std::mem::take(&mut b.handlers))
@@ -502,6 +506,76 @@ pub fn emit(
         object,
         info: env.info,
     })
+}
+
+/// The cache-line size that code placement is pinned to.
+const LINE: u64 = 64;
+
+/// Defines the bodies at the start of `.text`, each aligned as the target prefers (32 bytes on
+/// x86-64), not just as required.
+///
+/// The first body is aligned to a 64-byte line, which aligns the section: where each function
+/// falls within cache lines then depends on this object alone, not on what the program links
+/// before it. With `shift` (a multiple of 16), a padding symbol of that many bytes comes first
+/// and each body lands `shift` bytes after where it would have been, so that a benchmark can
+/// measure how much a program's speed depends on code placement (benches/FINDINGS.md,
+/// finding 30). The padding between bodies is then written out after each one.
+fn define_bodies(
+    module: &mut ObjectModule,
+    namer: &mut Namer,
+    isa: &dyn TargetIsa,
+    bodies: &mut [CompiledBody],
+    body_ids: &[FuncId],
+    shift: u32,
+) -> Result<()> {
+    let preferred = u64::from(isa.function_alignment().preferred);
+    let shift = u64::from(shift);
+    if shift > 0 {
+        let id = module
+            .declare_function(
+                &namer.unique("wasmaot.code_shift"),
+                Linkage::Local,
+                &cranelift_codegen::ir::Signature::new(isa.default_call_conv()),
+            )
+            .map_err(codegen_err)?;
+        let fill = match isa.triple().architecture {
+            target_lexicon::Architecture::X86_64 => 0xcc, // int3
+            _ => 0,
+        };
+        module
+            .define_function_bytes(id, LINE, &vec![fill; shift as usize], &[])
+            .map_err(codegen_err)?;
+    }
+    let mut end = 0u64;
+    let starts: Vec<u64> = bodies
+        .iter()
+        .map(|b| {
+            let start = end.next_multiple_of(b.alignment.max(preferred));
+            end = start + b.bytes.len() as u64;
+            start
+        })
+        .collect();
+    for (k, body) in bodies.iter_mut().enumerate() {
+        if !(shift + starts[k]).is_multiple_of(body.alignment) {
+            return Err(CompileError::Target(format!(
+                "code shift {shift} breaks the {}-byte alignment of function {k}",
+                body.alignment
+            )));
+        }
+        let alignment = if shift == 0 {
+            let first = if k == 0 { LINE } else { 1 };
+            body.alignment.max(preferred).max(first)
+        } else {
+            let next = starts.get(k + 1).copied();
+            let gap = next.map_or(0, |n| n - starts[k] - body.bytes.len() as u64);
+            body.bytes.resize(body.bytes.len() + gap as usize, 0);
+            body.alignment
+        };
+        module
+            .define_function_bytes(body_ids[k], alignment, &body.bytes, &body.relocs)
+            .map_err(codegen_err)?;
+    }
+    Ok(())
 }
 
 /// Writes a frozen table's dispatch array: per slot the body's address and its type class
