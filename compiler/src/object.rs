@@ -514,12 +514,13 @@ const LINE: u64 = 64;
 /// Defines the bodies at the start of `.text`, each aligned as the target prefers (32 bytes on
 /// x86-64), not just as required.
 ///
-/// The first body is aligned to a 64-byte line, which aligns the section: where each function
-/// falls within cache lines then depends on this object alone, not on what the program links
-/// before it. With `shift` (a multiple of 16), a padding symbol of that many bytes comes first
-/// and each body lands `shift` bytes after where it would have been, so that a benchmark can
+/// The code starts on a 64-byte line, which aligns the section: where each function falls
+/// within cache lines then depends on this object alone, not on what the program links before
+/// it. With `shift` (a multiple of 16), a padding symbol of that many bytes comes first and
+/// each body lands `shift` bytes after where it would have been, so that a benchmark can
 /// measure how much a program's speed depends on code placement (benches/FINDINGS.md,
-/// finding 30). The padding between bodies is then written out after each one.
+/// finding 30). The gap after each body is written out with it, so the layout is this
+/// function's, whatever the shift.
 fn define_bodies(
     module: &mut ObjectModule,
     namer: &mut Namer,
@@ -530,6 +531,7 @@ fn define_bodies(
 ) -> Result<()> {
     let preferred = u64::from(isa.function_alignment().preferred);
     let shift = u64::from(shift);
+    let mut first_align = LINE;
     if shift > 0 {
         let id = module
             .declare_function(
@@ -545,6 +547,7 @@ fn define_bodies(
         module
             .define_function_bytes(id, LINE, &vec![fill; shift as usize], &[])
             .map_err(codegen_err)?;
+        first_align = 1;
     }
     let mut end = 0u64;
     let starts: Vec<u64> = bodies
@@ -562,17 +565,17 @@ fn define_bodies(
                 body.alignment
             )));
         }
-        let alignment = if shift == 0 {
-            let first = if k == 0 { LINE } else { 1 };
-            body.alignment.max(preferred).max(first)
-        } else {
-            let next = starts.get(k + 1).copied();
-            let gap = next.map_or(0, |n| n - starts[k] - body.bytes.len() as u64);
-            body.bytes.resize(body.bytes.len() + gap as usize, 0);
-            body.alignment
-        };
+        let next = starts.get(k + 1).copied();
+        let gap = next.map_or(0, |n| n - starts[k] - body.bytes.len() as u64);
+        body.bytes.resize(body.bytes.len() + gap as usize, 0);
+        let alignment = if k == 0 { first_align } else { 1 };
         module
-            .define_function_bytes(body_ids[k], alignment, &body.bytes, &body.relocs)
+            .define_function_bytes(
+                body_ids[k],
+                alignment.max(body.alignment),
+                &body.bytes,
+                &body.relocs,
+            )
             .map_err(codegen_err)?;
     }
     Ok(())
