@@ -40,12 +40,12 @@ def layout_section(L, wls, cells, shifts, runs, fmt_s, fmt_r):
     shifts = [0] + shifts
     L.append("## Code placement (informational)")
     L.append("")
-    L.append("The same wasmaot code with every function body moved by 0, 16, 32 or 48 bytes "
+    L.append("The same wasmaot code with every function body moved by %s bytes "
              "(`wasmaot build --code-shift N`; not one instruction changes), run next to Wasmtime, "
              "interleaved, CPU seconds, median of %d. `spread` is slowest/fastest placement. A row "
              "whose spread is wider than 3%% cannot be judged against the %.2f× Wasmtime line on one "
              "placement: Wasmtime's own code placement is as arbitrary (FINDINGS, finding 30)." %
-             (runs, TARGET_VS_WASMTIME))
+             (", ".join(str(s) for s in shifts), runs, TARGET_VS_WASMTIME))
     L.append("")
     hdr = ["workload"] + ["+%d s" % s for s in shifts] + ["Wasmtime s", "spread",
                                                           "wasmaot/Wasmtime, best … worst placement"]

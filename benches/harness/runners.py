@@ -98,35 +98,14 @@ class Runners:
         subprocess.run([self.args.cc, "-O2", "-o", exe, os.path.join(WL, src), "-lm"], check=True)
         self.build_times[(name, "native")] = time.perf_counter() - t
         self.native_exe[name] = exe
-        exe = os.path.join(self.work, "wasmaot", name)
-        os.makedirs(os.path.dirname(exe), exist_ok=True)
         t = time.perf_counter()
-        p = subprocess.run([self.args.wasmaot, "build", wasm, "-o", exe],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.aot_exe[name] = self._build_aot(name, wasm, "wasmaot", [])
         self.build_times[(name, "wasmaot")] = time.perf_counter() - t
-        if p.returncode == 0:
-            self.aot_exe[name] = exe
-        else:
-            self.aot_exe[name] = None
-            self.unavailable[(name, "wasmaot")] = "build failed: " + p.stderr.decode(errors="replace").strip()
         if CPU_BASELINE in MAIN:
-            exe = os.path.join(self.work, "wasmaot-baseline", name)
-            os.makedirs(os.path.dirname(exe), exist_ok=True)
-            p = subprocess.run([self.args.wasmaot, "build", "--cpu", "baseline", wasm, "-o", exe],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            if p.returncode == 0:
-                self.aot_baseline_exe[name] = exe
-            else:
-                self.unavailable[(name, CPU_BASELINE)] = "build failed: " + p.stderr.decode(errors="replace").strip()
+            self.aot_baseline_exe[name] = self._build_aot(name, wasm, CPU_BASELINE, ["--cpu", "baseline"])
         for shift in self.layout_shifts:
-            exe = os.path.join(self.work, layout.RUNNER % shift, name)
-            os.makedirs(os.path.dirname(exe), exist_ok=True)
-            p = subprocess.run([self.args.wasmaot, "build", "--code-shift", str(shift), wasm, "-o", exe],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            if p.returncode == 0:
-                self.shifted_exe[(name, shift)] = exe
-            else:
-                self.unavailable[(name, layout.RUNNER % shift)] = "build failed: " + p.stderr.decode(errors="replace").strip()
+            runner = layout.RUNNER % shift
+            self.shifted_exe[(name, shift)] = self._build_aot(name, wasm, runner, ["--code-shift", str(shift)])
         import wasmtime
         if self.engine is None:
             self.engine = wasmtime.Engine()
@@ -137,6 +116,18 @@ class Runners:
             self.wt_module[name] = None
             self.unavailable[(name, "wasmtime")] = "compile failed: %s" % e
         self.build_times[(name, "wasmtime")] = time.perf_counter() - t
+
+    def _build_aot(self, name, wasm, runner, flags):
+        """`wasmaot build FLAGS` into <work>/<runner>/<name>; the executable's path, or None
+        with the runner marked unavailable for this workload."""
+        exe = os.path.join(self.work, runner, name)
+        os.makedirs(os.path.dirname(exe), exist_ok=True)
+        p = subprocess.run([self.args.wasmaot, "build"] + flags + [wasm, "-o", exe],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if p.returncode == 0:
+            return exe
+        self.unavailable[(name, runner)] = "build failed: " + p.stderr.decode(errors="replace").strip()
+        return None
 
     # ---- runs
     def run(self, runner, name, src, arg):
