@@ -14,6 +14,7 @@ pub mod symbols;
 pub mod trampolines;
 pub mod translate;
 pub mod wast;
+pub mod widen_params;
 
 pub use error::{CompileError, Result};
 pub use object::CompiledModule;

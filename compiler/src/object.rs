@@ -6,11 +6,11 @@
 
 use crate::error::{CompileError, Result};
 use crate::frozen_tables::{self, FrozenTable};
-use crate::hoist_remat;
 use crate::module::ModuleEnv;
 use crate::symbols::{self, Namer};
 use crate::trampolines;
 use crate::translate::{self, wasm_signature, CodegenOptions};
+use crate::{hoist_remat, widen_params};
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::Function;
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetIsa};
@@ -96,7 +96,7 @@ fn compile_bodies(
 }
 
 /// Compiles the translated `ctx.func` as `Context::compile` would, with
-/// [`hoist_remat::hoist`] between Cranelift's mid-end and lowering. `Context::compile` runs
+/// [`hoist_remat::hoist`] and [`widen_params::widen`] between Cranelift's mid-end and lowering. `Context::compile` runs
 /// both in one call, so this runs the mid-end (`Context::optimize`), hoists, and lowers with
 /// `TargetIsa::compile_function` and its own register-allocator context `ra`. The mid-end
 /// leaves the dominator tree valid and the hoisting keeps the control flow as it is.
@@ -109,7 +109,9 @@ pub(crate) fn compile_function(
     ctx.optimize(isa, &mut plane)?;
     if isa.flags().opt_level() != OptLevel::None {
         ctx.compute_loop_analysis();
-        if hoist_remat::hoist(&mut ctx.func, &ctx.domtree, &ctx.loop_analysis) > 0 {
+        let hoisted = hoist_remat::hoist(&mut ctx.func, &ctx.domtree, &ctx.loop_analysis);
+        let widened = widen_params::widen(&mut ctx.func, &ctx.loop_analysis);
+        if hoisted + widened > 0 {
             ctx.func.dfg.resolve_all_aliases();
             // With `enable_verifier` (debug builds), the edited function is checked too.
             ctx.verify_if(isa)?;
