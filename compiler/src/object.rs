@@ -96,10 +96,11 @@ fn compile_bodies(
 }
 
 /// Compiles the translated `ctx.func` as `Context::compile` would, with
-/// [`hoist_remat::hoist`] and [`widen_params::widen`] between Cranelift's mid-end and lowering. `Context::compile` runs
-/// both in one call, so this runs the mid-end (`Context::optimize`), hoists, and lowers with
-/// `TargetIsa::compile_function` and its own register-allocator context `ra`. The mid-end
-/// leaves the dominator tree valid and the hoisting keeps the control flow as it is.
+/// [`hoist_remat::hoist`] and [`widen_params::widen`] between Cranelift's mid-end and
+/// lowering. `Context::compile` runs both in one call, so this runs the mid-end
+/// (`Context::optimize`), hoists, widens, and lowers with `TargetIsa::compile_function` and
+/// its own register-allocator context `ra`. The mid-end leaves the dominator tree valid, and
+/// neither of our passes changes the control flow.
 pub(crate) fn compile_function(
     ctx: &mut Context,
     ra: &mut regalloc2::Ctx,
