@@ -3,6 +3,7 @@
 //! with the `wasmaot-runtime` library; the layout contract lives in
 //! [`wasmaot_runtime::layout`] and `docs/ABI.md`.
 
+mod branch_sites;
 pub mod debug;
 pub mod error;
 pub mod frozen_tables;

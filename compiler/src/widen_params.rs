@@ -20,8 +20,9 @@
 //! meaning (the new parameter is exactly the extension of the old one), and debug builds run
 //! Cranelift's verifier on its output.
 
+use crate::branch_sites::{Preds, Site};
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
-use cranelift_codegen::entity::{EntitySet, SecondaryMap};
+use cranelift_codegen::entity::SecondaryMap;
 use cranelift_codegen::ir::{
     types, Block, BlockArg, Function, Inst, InstBuilder, InstructionData, Opcode, Value, ValueDef,
 };
@@ -53,70 +54,24 @@ fn extends_for_free(func: &Function, v: Value) -> bool {
     }
 }
 
-/// The branches into each block that this pass can edit (`jump` and `brif` targets), and the
-/// blocks it must leave alone: the entry block and blocks reached by a `br_table` or a
-/// `try_call` (whose arguments may be call results).
-struct Edges {
-    sites: SecondaryMap<Block, Vec<(Inst, usize)>>,
-    frozen: EntitySet<Block>,
+/// Argument `i` that `site` passes, if it is a plain value.
+fn arg(func: &Function, site: Site, i: usize) -> Option<Value> {
+    match site.call(func).args(&func.dfg.value_lists).nth(i)? {
+        BlockArg::Value(v) => Some(func.dfg.resolve_aliases(v)),
+        _ => None,
+    }
 }
 
-impl Edges {
-    fn collect(func: &Function) -> Edges {
-        let mut sites = SecondaryMap::<Block, Vec<(Inst, usize)>>::new();
-        let mut frozen = EntitySet::new();
-        if let Some(entry) = func.layout.entry_block() {
-            frozen.insert(entry);
-        }
-        for block in func.layout.blocks() {
-            let Some(inst) = func.layout.last_inst(block) else {
-                continue;
-            };
-            let dfg = &func.dfg;
-            match &dfg.insts[inst] {
-                InstructionData::Jump { destination, .. } => {
-                    sites[destination.block(&dfg.value_lists)].push((inst, 0));
-                }
-                InstructionData::Brif { blocks, .. } => {
-                    for (n, call) in blocks.iter().enumerate() {
-                        sites[call.block(&dfg.value_lists)].push((inst, n));
-                    }
-                }
-                data => {
-                    for call in data.branch_destination(&dfg.jump_tables, &dfg.exception_tables) {
-                        frozen.insert(call.block(&dfg.value_lists));
-                    }
-                }
-            }
-        }
-        Edges { sites, frozen }
-    }
-
-    /// Argument `i` that the branch `(inst, n)` passes.
-    fn arg(func: &Function, (inst, n): (Inst, usize), i: usize) -> Option<BlockArg> {
-        let call = match &func.dfg.insts[inst] {
-            InstructionData::Jump { destination, .. } => destination,
-            InstructionData::Brif { blocks, .. } => &blocks[n],
-            _ => return None,
-        };
-        call.args(&func.dfg.value_lists).nth(i)
-    }
-
-    /// Replaces argument `i` of the branch `(inst, n)` by `v`.
-    fn set_arg(func: &mut Function, (inst, n): (Inst, usize), i: usize, v: Value) {
-        let dfg = &mut func.dfg;
-        let call = match &mut dfg.insts[inst] {
-            InstructionData::Jump { destination, .. } => destination,
-            InstructionData::Brif { blocks, .. } => &mut blocks[n],
-            _ => unreachable!("only jumps and brifs are recorded"),
-        };
-        let mut k = 0;
-        call.update_args(&mut dfg.value_lists, |a| {
-            let a = if k == i { BlockArg::Value(v) } else { a };
-            k += 1;
-            a
-        });
-    }
+/// Replaces argument `i` that `site` passes by `v`.
+fn set_arg(func: &mut Function, site: Site, i: usize, v: Value) {
+    let mut call = site.call(func);
+    let mut k = 0;
+    call.update_args(&mut func.dfg.value_lists, |a| {
+        let a = if k == i { BlockArg::Value(v) } else { a };
+        k += 1;
+        a
+    });
+    *site.call_mut(func) = call;
 }
 
 /// Widens the 32-bit block parameters of `func` whose extensions it pays to remove (see the
@@ -149,7 +104,8 @@ pub fn widen(func: &mut Function, loops: &LoopAnalysis) -> usize {
     if params.is_empty() {
         return 0;
     }
-    let edges = Edges::collect(func);
+    let preds = Preds::collect(func);
+    let entry = func.layout.entry_block();
     // The 64-bit parameter that replaced each widened one, by the `ireduce` standing in for
     // the old parameter: an argument that is such an `ireduce` passes the wide value as is.
     let mut wide_of = SecondaryMap::<Value, Option<Value>>::new();
@@ -158,7 +114,13 @@ pub fn widen(func: &mut Function, loops: &LoopAnalysis) -> usize {
         let ValueDef::Param(block, i) = func.dfg.value_def(p) else {
             continue;
         };
-        if edges.frozen.contains(block) {
+        // The entry block's parameters are the function's; `try_call` successors may receive
+        // call results; a `br_table` has no place for an extension per target.
+        let sites = &preds.sites[block];
+        if Some(block) == entry
+            || preds.frozen.contains(block)
+            || sites.iter().any(|s| matches!(s, Site::Table(..)))
+        {
             continue;
         }
         let saved: u64 = extends[p]
@@ -168,16 +130,18 @@ pub fn widen(func: &mut Function, loops: &LoopAnalysis) -> usize {
             .sum();
         let mut added = 0u64;
         let mut editable = true;
-        for &site in &edges.sites[block] {
-            match Edges::arg(func, site, i) {
-                Some(BlockArg::Value(v)) => {
-                    let v = func.dfg.resolve_aliases(v);
+        for &site in sites {
+            let Site::Inst(branch, _) = site else {
+                unreachable!("tables excluded above")
+            };
+            match arg(func, site, i) {
+                Some(v) => {
                     if v != p && wide_of[v].is_none() && !extends_for_free(func, v) {
-                        let from = func.layout.inst_block(site.0).expect("a placed branch");
+                        let from = func.layout.inst_block(branch).expect("a placed branch");
                         added += weight(loops, from);
                     }
                 }
-                _ => editable = false,
+                None => editable = false,
             }
         }
         if !editable || saved <= added {
@@ -198,22 +162,21 @@ pub fn widen(func: &mut Function, loops: &LoopAnalysis) -> usize {
             func.dfg.detach_inst_results(u);
             func.dfg.change_to_alias(r, wide);
         }
-        for &site in &edges.sites[block] {
-            let Some(BlockArg::Value(v)) = Edges::arg(func, site, i) else {
+        for &site in &preds.sites[block] {
+            let (Site::Inst(branch, _), Some(v)) = (site, arg(func, site, i)) else {
                 unreachable!("checked above");
             };
-            let v = func.dfg.resolve_aliases(v);
             let arg = match wide_of[v] {
                 Some(w) => w,
                 None => {
-                    let mut cur = FuncCursor::new(func).at_inst(site.0);
+                    let mut cur = FuncCursor::new(func).at_inst(branch);
                     match crate::translate::iconst_value(&cur.func.dfg, v) {
                         Some(c) => cur.ins().iconst(types::I64, i64::from(c as u32)),
                         None => cur.ins().uextend(types::I64, v),
                     }
                 }
             };
-            Edges::set_arg(func, site, i, arg);
+            set_arg(func, site, i, arg);
         }
         widened += 1;
     }

@@ -18,42 +18,8 @@
 //! may make others redundant, so the blocks receiving it are looked at again until nothing
 //! changes: the minimal SSA of Braun et al.'s recursive trivial-phi removal.
 
-use cranelift_codegen::entity::{EntitySet, SecondaryMap};
-use cranelift_codegen::ir::{Block, BlockArg, BlockCall, Function, Inst, InstructionData};
-use cranelift_codegen::ir::{JumpTable, Value};
-
-/// Where one branch target (a `BlockCall`) lives, so that it can be edited in place.
-#[derive(Clone, Copy)]
-enum Site {
-    /// Target `n` of a `jump` or `brif`.
-    Inst(Inst, usize),
-    /// Entry `n` of a `br_table`'s jump table (the default first).
-    Table(JumpTable, usize),
-}
-
-/// The branch target at `site`.
-fn call_at(func: &Function, site: Site) -> BlockCall {
-    match site {
-        Site::Inst(inst, n) => match &func.dfg.insts[inst] {
-            InstructionData::Jump { destination, .. } => *destination,
-            InstructionData::Brif { blocks, .. } => blocks[n],
-            _ => unreachable!("only jumps and brifs are recorded as instruction sites"),
-        },
-        Site::Table(jt, n) => func.dfg.jump_tables[jt].all_branches()[n],
-    }
-}
-
-/// The branch target at `site`, for editing.
-fn call_mut(func: &mut Function, site: Site) -> &mut BlockCall {
-    match site {
-        Site::Inst(inst, n) => match &mut func.dfg.insts[inst] {
-            InstructionData::Jump { destination, .. } => destination,
-            InstructionData::Brif { blocks, .. } => &mut blocks[n],
-            _ => unreachable!("only jumps and brifs are recorded as instruction sites"),
-        },
-        Site::Table(jt, n) => &mut func.dfg.jump_tables[jt].all_branches_mut()[n],
-    }
-}
+use crate::branch_sites::{Preds, Site};
+use cranelift_codegen::ir::{BlockArg, Function, Value};
 
 /// Removes every redundant parameter of `func`'s blocks (see the module documentation).
 /// Blocks reached by a `try_call` keep theirs: their arguments may be call results.
@@ -61,50 +27,17 @@ pub fn remove(func: &mut Function) {
     let Some(entry) = func.layout.entry_block() else {
         return;
     };
-    // Every branch target of a block that has parameters, by destination block.
-    let mut preds = SecondaryMap::<Block, Vec<Site>>::new();
-    let mut candidates = Vec::new();
-    let mut frozen = EntitySet::<Block>::new();
-    let mut seen_tables = EntitySet::<JumpTable>::new();
-    let mut record = |func: &Function, call: &BlockCall, site: Site| {
-        let target = call.block(&func.dfg.value_lists);
-        if target != entry && func.dfg.num_block_params(target) > 0 {
-            if preds[target].is_empty() {
-                candidates.push(target);
-            }
-            preds[target].push(site);
-        }
-    };
-    for block in func.layout.blocks() {
-        let Some(inst) = func.layout.last_inst(block) else {
-            continue;
-        };
-        match &func.dfg.insts[inst] {
-            InstructionData::Jump { destination, .. } => {
-                record(func, destination, Site::Inst(inst, 0));
-            }
-            InstructionData::Brif { blocks, .. } => {
-                for (n, call) in blocks.iter().enumerate() {
-                    record(func, call, Site::Inst(inst, n));
-                }
-            }
-            InstructionData::BranchTable { table, .. } => {
-                if seen_tables.insert(*table) {
-                    let calls = func.dfg.jump_tables[*table].all_branches();
-                    for (n, call) in calls.iter().enumerate() {
-                        record(func, call, Site::Table(*table, n));
-                    }
-                }
-            }
-            data => {
-                let dfg = &func.dfg;
-                for call in data.branch_destination(&dfg.jump_tables, &dfg.exception_tables) {
-                    frozen.insert(call.block(&dfg.value_lists));
-                }
-            }
-        }
-    }
-    candidates.retain(|&b| !frozen.contains(b));
+    // The branches into each block; the blocks with parameters, in the order branches
+    // first name them.
+    let Preds {
+        sites: preds,
+        order,
+        frozen,
+    } = Preds::collect(func);
+    let mut candidates: Vec<_> = order
+        .into_iter()
+        .filter(|&b| b != entry && func.dfg.num_block_params(b) > 0 && !frozen.contains(b))
+        .collect();
     // Inner loops come later in the layout than the loops around them, and an outer
     // parameter can only become redundant once the inner one it receives is gone: visiting
     // in reverse layout order settles a nest in one pass. Another pass runs only if this one
@@ -123,9 +56,9 @@ pub fn remove(func: &mut Function) {
                     continue;
                 };
                 for &site in sites {
-                    let mut call = call_at(func, site);
+                    let mut call = site.call(func);
                     call.remove(i, &mut func.dfg.value_lists);
-                    *call_mut(func, site) = call;
+                    *site.call_mut(func) = call;
                 }
                 func.dfg.remove_block_param(param);
                 func.dfg.change_to_alias(param, x);
@@ -143,7 +76,7 @@ pub fn remove(func: &mut Function) {
 fn unique_incoming(func: &Function, sites: &[Site], i: usize, param: Value) -> Option<Value> {
     let mut unique = None;
     for &site in sites {
-        let call = call_at(func, site);
+        let call = site.call(func);
         let BlockArg::Value(v) = call.args(&func.dfg.value_lists).nth(i)? else {
             return None;
         };
