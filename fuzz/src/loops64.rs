@@ -4,8 +4,9 @@
 //! wasm-smith's random code almost never walks memory with an induction variable, so the
 //! general fuzzer does not reach that pass. Each module here has a few exported functions,
 //! each one loop over pointers and a counter: accesses of random sizes and offsets at affine
-//! indices (pointers moving up or down by constants, possibly past the guard, `base + (i <<
-//! k)`, `base + i * m`), sometimes behind something observable (a global or memory write, a
+//! indices (pointers moving up or down by constants, possibly past the guard or the pre-guard
+//! below the base, `base + (i << k)`, `base + i * m`) and at a base plus a loaded byte or
+//! halfword times a power of two (a histogram), sometimes behind something observable (a global or memory write, a
 //! call, a division that may trap), sometimes inside an `if`, sometimes with `memory.grow` in
 //! the loop. Start values are computed from the arguments to land near the end of memory,
 //! near zero or near 2^64, so that loops leave memory on a random trip. A global counts the
@@ -23,7 +24,7 @@ fn pick<'a>(rng: &mut Rng, xs: &[&'a str]) -> &'a str {
 /// A start value computed from the arguments `$a`/`$b`.
 fn start(rng: &mut Rng) -> String {
     let end = "(i64.shl (memory.size) (i64.const 16))";
-    match rng.below(5) {
+    match rng.below(6) {
         // Up to 1 KiB below the end of memory.
         0 | 1 => format!("(i64.sub {end} (i64.and (local.get $a) (i64.const 0x3ff)))"),
         // Around the end, either side.
@@ -32,7 +33,10 @@ fn start(rng: &mut Rng) -> String {
         ),
         // Near zero, or near 2^64 (a pointer walking up from there wraps to zero).
         3 => "(i64.and (local.get $b) (i64.const 0xff))".to_string(),
-        _ => "(i64.sub (i64.const 0) (i64.and (local.get $a) (i64.const 0x3f)))".to_string(),
+        4 => "(i64.sub (i64.const 0) (i64.and (local.get $a) (i64.const 0x3f)))".to_string(),
+        // Around the bottom of the pre-guard below 2^64.
+        _ => "(i64.add (i64.const -0x10000) (i64.sub (i64.and (local.get $a) (i64.const 0x7f)) (i64.const 64)))"
+            .to_string(),
     }
 }
 
@@ -46,6 +50,9 @@ const STEPS: &[&str] = &[
     "0",
     "-1",
     "-8",
+    "-16",
+    "-0x10000",
+    "-0x10008",
     "0xfffffff8",
     "0xfffffff0",
     "0x100000000",
@@ -53,12 +60,12 @@ const STEPS: &[&str] = &[
 
 /// An index expression over the loop's variables.
 fn index(rng: &mut Rng) -> String {
-    match rng.below(8) {
+    match rng.below(9) {
         0 | 1 => "(local.get $p)".to_string(),
         2 => "(local.get $r)".to_string(),
         3 => format!(
             "(i64.add (local.get $p) (i64.const {}))",
-            pick(rng, &["1", "3", "8", "-1"])
+            pick(rng, &["1", "2", "3", "8", "-1", "0x10000", "0x10001"])
         ),
         4 => format!(
             "(i64.add (local.get $q) (i64.shl (local.get $i) (i64.const {})))",
@@ -69,6 +76,11 @@ fn index(rng: &mut Rng) -> String {
             pick(rng, &["3", "24", "-8", "0x80000000"])
         ),
         6 => "(i64.sub (local.get $q) (i64.shl (local.get $i) (i64.const 3)))".to_string(),
+        7 => format!(
+            "(i64.add (local.get $q) (i64.shl ({} (local.get $p)) (i64.const {})))",
+            pick(rng, &["i64.load8_u", "i64.load8_u", "i64.load16_u"]),
+            pick(rng, &["0", "3", "8", "13"])
+        ),
         _ => "(i64.add (i64.shl (local.get $i) (i64.const 2)) (local.get $p))".to_string(),
     }
 }

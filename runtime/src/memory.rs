@@ -33,6 +33,11 @@ pub const MAX_PAGES_64: u64 = 1 << 48;
 pub const GUARD_SIZE: u64 = 4 << 30;
 /// Reservation of every guarded 32-bit memory: the whole 4 GiB index space plus the guard.
 pub const RESERVATION_32: u64 = (4 << 30) + GUARD_SIZE;
+/// Inaccessible bytes before the base of every memory64 memory. Its code computes indices
+/// modulo 2^64, so an index just below 2^64 addresses the bytes just below the base; this guard
+/// makes them fault, which lets the compiler drop compares for indices derived from a checked
+/// one by a small step down (see the compiler's `bounds.rs` and `loop_checks.rs`).
+pub const PRE_GUARD_SIZE: u64 = 64 << 10;
 
 /// How a memory's address space is laid out, which decides which compiled code may use it.
 ///
@@ -196,8 +201,8 @@ fn release_pages(pages: u64) {
     PAGES_IN_USE.fetch_sub(pages, Ordering::AcqRel);
 }
 
-/// Recycled reservations. Invariant of every entry: bytes `[0, accessible)` are read-write
-/// and zero; everything after is `PROT_NONE` and zero (untouched since it was last zeroed or
+/// Recycled reservations. Invariant of every entry: bytes `[pre, pre + accessible)` are
+/// read-write and zero; everything else is `PROT_NONE` and zero (untouched since it was last zeroed or
 /// discarded). Only pages below the keep-resident bound may be resident. So a reused
 /// reservation is indistinguishable from a fresh one once the protection boundary is moved
 /// to the new initial size.
@@ -206,6 +211,8 @@ mod pool {
 
     pub(super) struct Entry {
         pub(super) mmap: Mmap,
+        /// Bytes of pre-guard before the memory's base ([`PRE_GUARD_SIZE`] or 0).
+        pub(super) pre: usize,
         pub(super) accessible: usize,
     }
 
@@ -219,38 +226,46 @@ mod pool {
         lock().len()
     }
 
-    /// A pooled reservation of exactly `len` bytes (most recently released first).
-    pub(super) fn take(len: usize) -> Option<Entry> {
+    /// A pooled reservation of exactly `len` bytes with a `pre`-byte pre-guard (most
+    /// recently released first).
+    pub(super) fn take(len: usize, pre: usize) -> Option<Entry> {
         let mut p = lock();
-        let i = p.iter().rposition(|e| e.mmap.len() == len)?;
+        let i = p
+            .iter()
+            .rposition(|e| e.mmap.len() == len && e.pre == pre)?;
         p.remove(i)
     }
 
-    /// Returns a reservation whose first `accessible` bytes are read-write; unmaps it when
-    /// the pool is disabled or it cannot be reset, and evicts the oldest entry when full.
-    pub(super) fn put(mmap: Mmap, accessible: usize) {
+    /// Returns a reservation whose `accessible` bytes after the `pre`-byte pre-guard are
+    /// read-write; unmaps it when the pool is disabled or it cannot be reset, and evicts the
+    /// oldest entry when full.
+    pub(super) fn put(mmap: Mmap, pre: usize, accessible: usize) {
         let cap = POOL_CAPACITY.load(Ordering::Relaxed);
-        if cap == 0 || reset(&mmap, accessible).is_err() {
+        if cap == 0 || reset(&mmap, pre, accessible).is_err() {
             return; // `mmap` drops: unmapped.
         }
         let evicted = {
             let mut p = lock();
-            p.push_back(Entry { mmap, accessible });
+            p.push_back(Entry {
+                mmap,
+                pre,
+                accessible,
+            });
             let n = p.len().saturating_sub(cap);
             p.drain(..n).collect::<Vec<_>>()
         };
         drop(evicted); // munmap outside the lock
     }
 
-    /// Makes `[0, accessible)` zero again: touched pages below the keep-resident bound are
-    /// zeroed in place, everything else is discarded.
-    fn reset(mmap: &Mmap, accessible: usize) -> std::io::Result<()> {
+    /// Makes `[pre, pre + accessible)` zero again: touched pages below the keep-resident
+    /// bound are zeroed in place, everything else is discarded.
+    fn reset(mmap: &Mmap, pre: usize, accessible: usize) -> std::io::Result<()> {
         let page = crate::mmap::host_page_size();
         let keep = POOL_KEEP_RESIDENT.load(Ordering::Relaxed).min(accessible) / page * page;
-        // SAFETY: `[0, accessible)` is read-write (the memory's accessible part), and the
-        // memory is being dropped, so no instance or host reference can touch it any more.
-        unsafe { mmap.zero_keeping_resident(0, keep)? };
-        mmap.discard(keep, accessible - keep)
+        // SAFETY: `[pre, pre + accessible)` is read-write (the memory's accessible part), and
+        // the memory is being dropped, so no instance or host reference can touch it any more.
+        unsafe { mmap.zero_keeping_resident(pre, keep)? };
+        mmap.discard(pre + keep, accessible - keep)
     }
 
     pub(super) fn trim_to(cap: usize) {
@@ -263,16 +278,18 @@ mod pool {
     }
 }
 
-/// A reservation of `len` bytes whose first `initial` bytes are read-write (zero) and the
-/// rest inaccessible: from the pool when one of that size is there, else freshly mapped.
-fn acquire(len: usize, initial: usize) -> std::io::Result<Mmap> {
-    let len = crate::mmap::round_up_to_page(len.max(1));
-    if let Some(e) = pool::take(len) {
+/// A reservation of `pre + len` bytes whose `initial` bytes after the first `pre` are
+/// read-write (zero) and the rest inaccessible: from the pool when one of that shape is there,
+/// else freshly mapped.
+fn acquire(len: usize, pre: usize, initial: usize) -> std::io::Result<Mmap> {
+    let len = crate::mmap::round_up_to_page(len.max(1)) + pre;
+    if let Some(e) = pool::take(len, pre) {
         let moved = if e.accessible > initial {
-            e.mmap.protect(initial, e.accessible - initial, Prot::None)
+            e.mmap
+                .protect(pre + initial, e.accessible - initial, Prot::None)
         } else {
             e.mmap
-                .protect(e.accessible, initial - e.accessible, Prot::ReadWrite)
+                .protect(pre + e.accessible, initial - e.accessible, Prot::ReadWrite)
         };
         if moved.is_ok() {
             return Ok(e.mmap);
@@ -289,7 +306,7 @@ fn acquire(len: usize, initial: usize) -> std::io::Result<Mmap> {
         }
         Err(e) => return Err(e),
     };
-    m.protect(0, initial, Prot::ReadWrite)?;
+    m.protect(pre, initial, Prot::ReadWrite)?;
     Ok(m)
 }
 
@@ -348,6 +365,8 @@ struct MemoryInner {
     def: UnsafeCell<VMMemoryDef>,
     /// Taken out in `drop` to go back to the pool.
     mmap: ManuallyDrop<Mmap>,
+    /// Bytes of inaccessible pre-guard before `def.base` ([`PRE_GUARD_SIZE`] for memory64).
+    pre: usize,
     ty: MemoryType,
     layout: MemoryLayout,
     /// Hard limit in pages: type maximum, index width, reservation and per-memory budget.
@@ -367,7 +386,7 @@ impl Drop for MemoryInner {
         release_pages(len / WASM_PAGE_SIZE);
         // SAFETY: `mmap` is never used again after this (we are being dropped).
         let mmap = unsafe { ManuallyDrop::take(&mut self.mmap) };
-        pool::put(mmap, len as usize);
+        pool::put(mmap, self.pre, len as usize);
     }
 }
 
@@ -459,7 +478,12 @@ impl Memory {
             )));
         }
         let initial_bytes = ty.initial * WASM_PAGE_SIZE;
-        let mmap = match acquire(reservation as usize, initial_bytes as usize) {
+        let pre = if ty.memory64 {
+            PRE_GUARD_SIZE as usize
+        } else {
+            0
+        };
+        let mmap = match acquire(reservation as usize, pre, initial_bytes as usize) {
             Ok(m) => m,
             Err(e) => {
                 release_pages(ty.initial);
@@ -467,12 +491,13 @@ impl Memory {
             }
         };
         let def = VMMemoryDef {
-            base: mmap.as_ptr(),
+            base: mmap.as_ptr().wrapping_add(pre),
             length: initial_bytes,
         };
         Ok(Memory(Arc::new(MemoryInner {
             def: UnsafeCell::new(def),
             mmap: ManuallyDrop::new(mmap),
+            pre,
             ty,
             layout,
             max_pages,
@@ -516,7 +541,11 @@ impl Memory {
         let new_bytes = (new * WASM_PAGE_SIZE) as usize;
         if inner
             .mmap
-            .protect(old_bytes, new_bytes - old_bytes, Prot::ReadWrite)
+            .protect(
+                inner.pre + old_bytes,
+                new_bytes - old_bytes,
+                Prot::ReadWrite,
+            )
             .is_err()
         {
             release_pages(delta);
@@ -574,7 +603,7 @@ impl Memory {
     /// Start of the memory; stays valid and unchanged for the memory's whole life, across
     /// every `grow` (see the type's documentation).
     pub fn data_ptr(&self) -> *mut u8 {
-        self.0.mmap.as_ptr()
+        self.0.mmap.as_ptr().wrapping_add(self.0.pre)
     }
 
     /// The memory's contents.

@@ -189,7 +189,53 @@ fn compact_layout_reserves_only_the_maximum() {
     )
     .unwrap();
     assert_eq!(m64.layout(), MemoryLayout::Guarded);
-    assert_eq!(m64.reserved_bytes(), 2 * 65536 + (4 << 30));
+    // The maximum, the guard after it and the pre-guard before the base.
+    assert_eq!(
+        m64.reserved_bytes(),
+        2 * 65536 + (4 << 30) + wasmaot_runtime::memory::PRE_GUARD_SIZE
+    );
+}
+
+/// Protection of the mapping holding `addr`, from `/proc/self/maps` (`None` if unmapped).
+fn protection_at(addr: usize) -> Option<String> {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    maps.lines().find_map(|l| {
+        let mut f = l.split_whitespace();
+        let (lo, hi) = f.next()?.split_once('-')?;
+        let (lo, hi) = (
+            usize::from_str_radix(lo, 16).ok()?,
+            usize::from_str_radix(hi, 16).ok()?,
+        );
+        (lo <= addr && addr < hi).then(|| f.next().unwrap().to_string())
+    })
+}
+
+/// The pre-guard: the `PRE_GUARD_SIZE` bytes below a memory64 memory's base are mapped and
+/// inaccessible (the compiler leaves accesses there to fault), for fresh and recycled
+/// reservations and across `grow`.
+#[test]
+fn memory64_bases_have_an_inaccessible_pre_guard() {
+    let pre = wasmaot_runtime::memory::PRE_GUARD_SIZE as usize;
+    let ty64 = MemoryType {
+        memory64: true,
+        ..ty(1, Some(4))
+    };
+    for round in 0..2 {
+        let m = Memory::new(ty64).unwrap();
+        assert_eq!(m.grow(1).unwrap(), 1);
+        let base = m.data_ptr() as usize;
+        for below in [1, 8, 4096, pre] {
+            assert_eq!(
+                protection_at(base - below).as_deref(),
+                Some("---p"),
+                "round {round}: {below} bytes below the base"
+            );
+        }
+        assert_eq!(protection_at(base).as_deref(), Some("rw-p"));
+        assert_eq!(protection_at(base + 2 * 65536 - 1).as_deref(), Some("rw-p"));
+        assert_eq!(protection_at(base + 2 * 65536).as_deref(), Some("---p"));
+        drop(m); // to the pool: the second round reuses the reservation
+    }
 }
 
 #[test]

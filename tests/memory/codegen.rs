@@ -296,10 +296,11 @@ fn objdump(object: &[u8]) -> Option<String> {
 }
 
 /// Which later memory64 accesses an earlier compare covers (compiler/src/translate/bounds.rs):
-/// the same index or the index plus a constant that keeps the access inside the guard, for the
-/// rest of the construct the compare is in (nested constructs included). Not: a lower index,
-/// an index derived from a higher one, a constant past the guard, the `else` arm after a
-/// compare in the `then` arm, or anything after the `end` of the compare's construct.
+/// the same index, the index plus a constant that keeps the access inside the guard, or, with
+/// no static offset, minus one within the pre-guard below the base, for the rest of the
+/// construct the compare is in (nested constructs included). Not: a step down with a static
+/// offset or past the pre-guard, a constant past the guard, the `else` arm after a compare in
+/// the `then` arm, or anything after the `end` of the compare's construct.
 #[test]
 fn memory64_compares_cover_later_accesses_they_dominate() {
     let _g = shared();
@@ -313,8 +314,21 @@ fn memory64_compares_cover_later_accesses_they_dominate() {
             "(i32.store8 (local.get $x) (i32.load8_u (local.get $x)))".to_string(),
             1,
         ),
-        // Descending: x + 3 may wrap, so it says nothing about x + 2.
-        (format!("{} {} {} {x}", b("3"), b("2"), b("1")), 4),
+        // Descending: x + 3 may have wrapped and x + 2 not, but then x + 2 is just below
+        // 2^64 and its access lands in the pre-guard below the base.
+        (format!("{} {} {} {x}", b("3"), b("2"), b("1")), 1),
+        (format!("{} {}", b("1"), b("3")), 1),
+        (format!("{} {x}", b("0x10000")), 1),
+        // Past the pre-guard, or with a static offset that can carry the access back into
+        // memory: the compare stays.
+        (format!("{} {x}", b("0x10001")), 2),
+        (
+            format!(
+                "{} (drop (i32.load8_u offset=1 (i64.add (local.get $x) (i64.const 2))))",
+                b("3")
+            ),
+            2,
+        ),
         (format!("{x} {}", b("-1")), 2),
         (format!("{x} {}", b("0x100000000")), 2),
         (format!("{x} {}", b("0xfffffff0")), 1),

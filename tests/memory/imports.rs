@@ -30,10 +30,14 @@ fn explicit_mode_memories_reserve_only_their_maximum() {
         layout_of("(module (memory 1))", e),
         (MemoryLayout::Compact, default_cap, default_cap / PAGE)
     );
-    // Memory64 keeps its guard in both modes (its check relies on it).
+    // Memory64 keeps its guards in both modes (its checks rely on them).
     assert_eq!(
         layout_of("(module (memory i64 1 2))", e),
-        (MemoryLayout::Guarded, 2 * PAGE + (4 << 30), 2)
+        (
+            MemoryLayout::Guarded,
+            2 * PAGE + (4 << 30) + memory::PRE_GUARD_SIZE,
+            2
+        )
     );
 }
 

@@ -14,8 +14,11 @@ fn checks_beside_accesses(clif: &str) -> usize {
 }
 
 /// Which memory64 checks leave the loop: those of accesses in the loop header whose index
-/// moves up by a constant per trip that keeps the access in the guard, with nothing
-/// observable before them in the header. Everything else keeps its compare.
+/// moves up by a constant per trip that keeps the access in the guard, or down within the
+/// pre-guard with no static offset, with nothing observable before them in the header; and
+/// those whose index is a loop-invariant base plus a small bounded value (a byte times 8),
+/// once one of them with nothing observable before it has had its base checked at the entry.
+/// Everything else keeps its compare.
 #[test]
 fn memory64_loop_checks_move_to_the_entry_when_the_guard_covers_later_trips() {
     let _g = shared();
@@ -38,10 +41,20 @@ fn memory64_loop_checks_move_to_the_entry_when_the_guard_covers_later_trips() {
         // Pointer walks, up by the access size or by more (within the guard).
         (lp(&load(p), &step("8")), 0),
         (lp(&load(p), &step("0xfffffff8")), 0),
-        // The step plus the access runs past the guard, or the pointer moves down or by a
-        // variable amount: the compare stays.
+        // Down, within the pre-guard below the base.
+        (lp(&load(p), &step("-8")), 0),
+        (lp(&load(p), &step("-0x10000")), 0),
+        // The step plus the access runs past the guard, the pointer moves down past the
+        // pre-guard, or down with a static offset, or by a variable amount: the compare stays.
         (lp(&load(p), &step("0xfffffff9")), 1),
-        (lp(&load(p), &step("-8")), 1),
+        (lp(&load(p), &step("-0x10008")), 1),
+        (
+            lp(
+                "(local.set $s (i64.add (local.get $s) (i64.load offset=8 (local.get $p))))",
+                &step("-8"),
+            ),
+            1,
+        ),
         (
             lp(
                 &load(p),
@@ -75,7 +88,14 @@ fn memory64_loop_checks_move_to_the_entry_when_the_guard_covers_later_trips() {
             ),
             0,
         ),
-        // A non-constant multiplier, or a counter going down: the compare stays.
+        // A counter going down: the compare leaves too; a non-constant multiplier: it stays.
+        (
+            lp(
+                &load("(i64.sub (local.get $q) (i64.shl (local.get $i) (i64.const 3)))"),
+                &step("0"),
+            ),
+            0,
+        ),
         (
             lp(
                 &load("(i64.mul (local.get $i) (local.get $q))"),
@@ -83,12 +103,64 @@ fn memory64_loop_checks_move_to_the_entry_when_the_guard_covers_later_trips() {
             ),
             1,
         ),
+        // A table indexed by a loaded byte (a histogram): base + (b << 3) for an invariant
+        // base, whatever the byte; the base is checked once at the entry, and later accesses
+        // with that base need nothing, even after a store.
         (
             lp(
-                &load("(i64.sub (local.get $q) (i64.shl (local.get $i) (i64.const 3)))"),
-                &step("0"),
+                &load(&format!("(i64.add (local.get $q) (i64.shl {HIST_BYTE} (i64.const 3)))")),
+                &step("1"),
+            ),
+            0,
+        ),
+        (
+            lp(
+                &format!(
+                    "{} (i64.store (i64.add (local.get $q) (i64.shl {HIST_BYTE} (i64.const 2)))
+                                   (local.get $s))
+                     {}",
+                    load(&format!("(i64.add (local.get $q) {HIST_BYTE})")),
+                    load(&format!("(i64.add (i64.shl {HIST_BYTE} (i64.const 3)) (local.get $q))"))
+                ),
+                &step("1"),
+            ),
+            0,
+        ),
+        // The value's range times the access reaches past the pre-guard (a 16-bit value
+        // times 8), the base is not invariant, the access has a static offset, or the first
+        // such access comes after something observable: the compare stays.
+        (
+            lp(
+                &load("(i64.add (local.get $q) (i64.shl (i64.load16_u (local.get $p)) (i64.const 3)))"),
+                &step("2"),
             ),
             1,
+        ),
+        (
+            lp(
+                &load(&format!("(i64.add (local.get $i) {HIST_BYTE})")),
+                &step("1"),
+            ),
+            1,
+        ),
+        (
+            lp(
+                &format!(
+                    "(local.set $s (i64.add (local.get $s) (i64.load offset=8 (i64.add (local.get $q) {HIST_BYTE}))))"
+                ),
+                &step("1"),
+            ),
+            1,
+        ),
+        (
+            lp(
+                &format!(
+                    "(global.set $g (local.get $i)) {}",
+                    load(&format!("(i64.add (local.get $q) {HIST_BYTE})"))
+                ),
+                &step("1"),
+            ),
+            2,
         ),
         // Two pointers and a store after the loads (matmul64's inner loop): no compare left.
         (
@@ -166,6 +238,9 @@ fn memory64_loop_checks_move_to_the_entry_when_the_guard_covers_later_trips() {
     }
 }
 
+/// The byte at `$p` as an `i64`: a value of known range in a loop's index.
+const HIST_BYTE: &str = "(i64.load8_u (local.get $p))";
+
 const LOOPS64: &str = r#"(module
   (memory (export "mem") i64 1 MAX)
   (global $trips (export "trips") (mut i64) (i64.const 0))
@@ -230,6 +305,42 @@ const LOOPS64: &str = r#"(module
           (global.set $trips (i64.add (global.get $trips) (i64.const 1)))
           (local.set $p (i64.add (local.get $p) (i64.const 1)))
           (br_if $l (i64.lt_u (local.get $p) (local.get $end)))))))
+  ;; Stores 0xab at p, p - 1, ... for n >= 1 trips, counting them.
+  (func (export "fill_down8") (param $p i64) (param $n i64)
+    (global.set $trips (i64.const 0))
+    (loop $l
+      (i64.store8 (local.get $p) (i64.const 0xab))
+      (global.set $trips (i64.add (global.get $trips) (i64.const 1)))
+      (local.set $p (i64.add (local.get $p) (i64.const -1)))
+      (local.set $n (i64.sub (local.get $n) (i64.const 1)))
+      (br_if $l (i64.ne (local.get $n) (i64.const 0)))))
+  ;; The same with 8-byte stores of -1 at p, p - 8, ...
+  (func (export "fill_down64") (param $p i64) (param $n i64)
+    (global.set $trips (i64.const 0))
+    (loop $l
+      (i64.store (local.get $p) (i64.const -1))
+      (global.set $trips (i64.add (global.get $trips) (i64.const 1)))
+      (local.set $p (i64.sub (local.get $p) (i64.const 8)))
+      (local.set $n (i64.sub (local.get $n) (i64.const 1)))
+      (br_if $l (i64.ne (local.get $n) (i64.const 0)))))
+  ;; Adds 1 to the u64 at base + 8 * (byte at src), for n >= 1 bytes src, src + 1, ...
+  (func (export "hist") (param $base i64) (param $src i64) (param $n i64)
+    (local $at i64)
+    (global.set $trips (i64.const 0))
+    (loop $l
+      (local.set $at (i64.add (local.get $base)
+                              (i64.shl (i64.load8_u (local.get $src)) (i64.const 3))))
+      (i64.store (local.get $at) (i64.add (i64.load (local.get $at)) (i64.const 1)))
+      (global.set $trips (i64.add (global.get $trips) (i64.const 1)))
+      (local.set $src (i64.add (local.get $src) (i64.const 1)))
+      (local.set $n (i64.sub (local.get $n) (i64.const 1)))
+      (br_if $l (i64.ne (local.get $n) (i64.const 0)))))
+  ;; Stores 1, 2, 3, 4 at p + 3, p + 2, p + 1, p: one compare, the rest covered downwards.
+  (func (export "store_desc") (param $p i64)
+    (i64.store8 (i64.add (local.get $p) (i64.const 3)) (i64.const 1))
+    (i64.store8 (i64.add (local.get $p) (i64.const 2)) (i64.const 2))
+    (i64.store8 (i64.add (local.get $p) (i64.const 1)) (i64.const 3))
+    (i64.store8 (local.get $p) (i64.const 4)))
   (func (export "grow") (param i64) (result i64) (memory.grow (local.get 0)))
   (func (export "size") (result i64) (memory.size)))"#;
 
@@ -383,6 +494,131 @@ fn memory64_loops_that_grow_memory_run_on() {
             assert_eq!(r.unwrap(), vec![I64(11)]);
             assert_eq!(trips(&inst), PAGE + 5);
             assert_eq!(i64_of(&inst, "size", &[]), 3);
+        }
+    }
+}
+
+/// A model of one memory64 instance's memory for the loops below: applies each access in
+/// program order and stops at the first one that leaves memory (`index + size > len`, in
+/// infinite precision), as Wasm does.
+struct Model {
+    mem: Vec<u8>,
+    trips: u64,
+}
+
+impl Model {
+    fn of(m: &Memory) -> Model {
+        Model {
+            mem: bytes(m, 0, m.size_bytes() as usize),
+            trips: 0,
+        }
+    }
+
+    /// The range of an access of `size` bytes at `index`, if it is in bounds.
+    fn at(&self, index: u64, size: u64) -> Option<std::ops::Range<usize>> {
+        let end = index.checked_add(size).filter(|&e| e <= self.mem.len() as u64)?;
+        Some(index as usize..end as usize)
+    }
+
+    fn store(&mut self, index: u64, bytes: &[u8]) -> Option<()> {
+        let r = self.at(index, bytes.len() as u64)?;
+        self.mem[r].copy_from_slice(bytes);
+        Some(())
+    }
+
+    fn load(&self, index: u64, size: u64) -> Option<u64> {
+        let r = self.at(index, size)?;
+        let mut b = [0u8; 8];
+        b[..r.len()].copy_from_slice(&self.mem[r]);
+        Some(u64::from_le_bytes(b))
+    }
+
+    /// `fill_down8` / `fill_down64`: `None` when it traps.
+    fn fill_down(&mut self, mut p: u64, n: u64, size: u64) -> Option<()> {
+        for _ in 0..n {
+            self.store(p, &vec![if size == 1 { 0xab } else { 0xff }; size as usize])?;
+            self.trips += 1;
+            p = p.wrapping_sub(size);
+        }
+        Some(())
+    }
+
+    fn hist(&mut self, base: u64, mut src: u64, n: u64) -> Option<()> {
+        for _ in 0..n {
+            let at = base.wrapping_add(self.load(src, 1)? << 3);
+            let v = self.load(at, 8)?;
+            self.store(at, &(v + 1).to_le_bytes())?;
+            self.trips += 1;
+            src = src.wrapping_add(1);
+        }
+        Some(())
+    }
+
+    fn store_desc(&mut self, p: u64) -> Option<()> {
+        for (k, v) in [(3u64, 1u8), (2, 2), (1, 3), (0, 4)] {
+            self.store(p.wrapping_add(k), &[v])?;
+        }
+        Some(())
+    }
+}
+
+/// Runs `name(args)` and compares trap, trips and the whole memory with `model`'s run.
+fn check_model(inst: &Instance, name: &str, args: &[u64], run: impl FnOnce(&mut Model) -> Option<()>) {
+    let mem = inst.get_memory("mem").unwrap();
+    let mut model = Model::of(&mem);
+    let trapped = run(&mut model).is_none();
+    let vals: Vec<Val> = args.iter().map(|&a| I64(a as i64)).collect();
+    let r = call(inst, name, &vals);
+    let what = format!("{name}({args:#x?}) on {:#x} bytes", mem.size_bytes());
+    if trapped {
+        assert_eq!(trap_of(r), OOB, "{what}");
+    } else {
+        r.unwrap_or_else(|e| panic!("{what}: {e}"));
+    }
+    if name != "store_desc" {
+        assert_eq!(trips(inst), model.trips, "{what}");
+    }
+    assert!(bytes(&mem, 0, model.mem.len()) == model.mem, "{what}: memory differs");
+}
+
+/// Accesses whose compares the pre-guard below a memory64 base made unnecessary (a pointer
+/// walking down, a histogram indexed by a loaded byte, stores at p + 3 down to p) trap exactly
+/// where the compares would have, with the same memory: from starts around 0, the length and
+/// 2^64, bases that put the table in bounds, across the end, beyond it, and just below 2^64
+/// (where the index wraps around to the start of memory for some bytes and not for others),
+/// before and after `memory.grow`.
+#[test]
+fn memory64_accesses_below_the_base_trap_exactly() {
+    let _g = shared();
+    for max in ["", "1"] {
+        let inst = instance_in(&LOOPS64.replace("MAX", max), BoundsChecks::Guard);
+        let mem = inst.get_memory("mem").unwrap();
+        for grown in 0..2 {
+            let len = mem.size_bytes();
+            let around = |x: u64| [x, x.wrapping_add(1), x.wrapping_add(7), x.wrapping_add(8), x.wrapping_sub(1), x.wrapping_sub(8), x.wrapping_sub(9)];
+            let mut starts: Vec<u64> = [0, len, 1 << 32, 1 << 63, 0x10000].iter().flat_map(|&x| around(x)).collect();
+            starts.extend([u64::MAX, u64::MAX - 2, u64::MAX - 0xffff, u64::MAX - 0x10000, 17, 100]);
+            for &p in &starts {
+                for n in [1, 2, 3, 17] {
+                    check_model(&inst, "fill_down8", &[p, n], |m| m.fill_down(p, n, 1));
+                    check_model(&inst, "fill_down64", &[p, n], |m| m.fill_down(p, n, 8));
+                }
+                check_model(&inst, "store_desc", &[p], |m| m.store_desc(p));
+            }
+            // Source bytes (their histogram slots are 8 bytes apart): 0, 1, 255 and others.
+            let src = 4096;
+            assert!(mem.write(src, &[0, 1, 255, 2, 254, 7, 0, 128, 3, 3, 9, 64, 255, 1, 0, 200]));
+            let mut bases: Vec<u64> = [0, len, len - 2048, len - 2040, 0x10000].iter().flat_map(|&x| around(x)).collect();
+            bases.extend([u64::MAX - 7, u64::MAX - 2047, u64::MAX - 2040, u64::MAX - 0xffff, u64::MAX - 0x10007, 1 << 63, 3]);
+            for &base in &bases {
+                for (s, n) in [(src, 1), (src, 4), (src, 16), (src + 2, 1), (src + 6, 3), (len - 2, 2)] {
+                    check_model(&inst, "hist", &[base, s, n], |m| m.hist(base, s, n));
+                }
+            }
+            if grown == 1 || max == "1" {
+                break;
+            }
+            assert_eq!(i64_of(&inst, "grow", &[I64(1)]) as u64, len / PAGE);
         }
     }
 }

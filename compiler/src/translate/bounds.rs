@@ -9,11 +9,18 @@
 //!   and the access ends at most `k + offset + size` bytes past `length`, inside the guard
 //!   that every memory64 reservation has, where it faults at its own trap site.
 //!
-//! Nothing is derived the other way, from an access at `x + k` about `x`: `x + k` may have
-//! wrapped around. clang writes the unrolled `b[i]`, `b[i + 1]`, … of a loop over a memory64
-//! buffer as separate `i64.add`s, so this removes three of four compares in such loops.
-//! (Cranelift's mid-end already merges identical compares, such as those of a load and a
-//! store of one element; it cannot see that `x` covers `x + k`.)
+//! - generally, a passed `x + j` covers `x + k` for constants `j <= k` as above, the step
+//!   being `k - j`: the `x + j` that passed is at most `length`, whether or not it wrapped.
+//!
+//! The other way, from `x + j` down to `x + k` with `k < j`, `x + j` may have wrapped around
+//! and `x + k` not: then `x + k` lies within `j - k` below 2^64, an address that far below
+//! the base, which the pre-guard every memory64 reservation has makes fault, as long as the
+//! access has no static offset to carry it back up (`j - k` within the pre-guard). Without
+//! the wrap `x + k` is below `x + j` and in bounds. clang writes the unrolled `b[i]`,
+//! `b[i + 1]`, … of a loop over a memory64 buffer as separate `i64.add`s, in either order, so
+//! this removes three of four compares in such loops. (Cranelift's mid-end already merges
+//! identical compares, such as those of a load and a store of one element; it cannot see that
+//! `x` covers `x + k`.)
 //!
 //! **32-bit memories with `--bounds-checks explicit`.** There is no guard: a passed check
 //! proves `index + end <= length` for its own `end = offset + size`, so it covers a later
@@ -30,9 +37,9 @@
 //! compare made before the loop covers only values the loop gets from the operand stack.)
 
 use super::iconst_value;
-use super::memory::GUARD_BYTES;
+use super::memory::{GUARD_BYTES, PRE_GUARD_BYTES};
 use super::Translator;
-use cranelift_codegen::ir::{InstructionData, Opcode, Value, ValueDef};
+use cranelift_codegen::ir::{DataFlowGraph, InstructionData, Opcode, Value, ValueDef};
 
 /// Facts kept at once; later compares add none beyond it (a bound on the cost of a lookup).
 const MAX_FACTS: usize = 32;
@@ -65,9 +72,15 @@ impl CheckedIndices {
 
 impl Translator<'_, '_> {
     /// Whether an access of memory `mem` at `index` (as the Wasm operand, before any
-    /// extension) reaching `end` (`offset + size`; for memory64 at most the guard) bytes past
-    /// it is covered by an earlier check, per the module docs.
-    pub(super) fn index_known_in_bounds(&self, mem: u32, index: Value, end: u64) -> bool {
+    /// extension) with static offset `offset`, reaching `end` (`offset + size`; for memory64
+    /// at most the guard) bytes past it, is covered by an earlier check, per the module docs.
+    pub(super) fn index_known_in_bounds(
+        &self,
+        mem: u32,
+        index: Value,
+        end: u64,
+        offset: u64,
+    ) -> bool {
         let dfg = &self.b.func.dfg;
         let facts = |v: Value| {
             let v = dfg.resolve_aliases(v);
@@ -79,27 +92,14 @@ impl Translator<'_, '_> {
         if !self.memory64(mem) {
             return facts(index).any(|f| end <= f.end);
         }
-        let known = |v: Value| facts(v).next().is_some();
-        if known(index) {
-            return true;
-        }
-        let ValueDef::Result(inst, 0) = dfg.value_def(index) else {
-            return false;
-        };
-        let InstructionData::Binary {
-            opcode: Opcode::Iadd,
-            args,
-        } = dfg.insts[inst]
-        else {
-            return false;
-        };
-        let constant = |v: Value| iconst_value(dfg, v).map(|k| k as u64);
-        let fits = |k: u64| k <= GUARD_BYTES - end;
-        match (constant(args[0]), constant(args[1])) {
-            (_, Some(k)) if fits(k) && known(args[0]) => true,
-            (Some(k), _) if fits(k) && known(args[1]) => true,
-            _ => false,
-        }
+        let (x, k) = split_constant(dfg, index);
+        self.checked.known.iter().filter(|f| f.mem == mem).any(|f| {
+            match split_constant(dfg, f.index) {
+                (y, j) if y == x && j <= k => k - j <= GUARD_BYTES - end,
+                (y, j) if y == x => offset == 0 && j - k <= PRE_GUARD_BYTES,
+                _ => false,
+            }
+        })
     }
 
     /// Records that `index + end <= length` of memory `mem` has just been checked (for
@@ -109,4 +109,24 @@ impl Translator<'_, '_> {
             self.checked.known.push(Fact { mem, index, end });
         }
     }
+}
+
+/// `v` as `x + k` for a constant `k` (an `iadd` with a constant operand), else `v + 0`; `x`
+/// with aliases resolved.
+fn split_constant(dfg: &DataFlowGraph, v: Value) -> (Value, u64) {
+    let v = dfg.resolve_aliases(v);
+    if let ValueDef::Result(inst, 0) = dfg.value_def(v) {
+        if let InstructionData::Binary {
+            opcode: Opcode::Iadd,
+            args: [a, b],
+        } = dfg.insts[inst]
+        {
+            match (iconst_value(dfg, a), iconst_value(dfg, b)) {
+                (_, Some(k)) => return (dfg.resolve_aliases(a), k as u64),
+                (Some(k), _) => return (dfg.resolve_aliases(b), k as u64),
+                _ => {}
+            }
+        }
+    }
+    (v, 0)
 }

@@ -7,7 +7,7 @@
 //! - Let the access be in the loop header `H`, so that it runs on every trip, and let its
 //!   index `x` advance by a constant `D` per trip: `x` is built by `iadd`, `isub`, `ishl` or
 //!   `imul` by constants from values defined before the loop and from `H`'s parameters, each
-//!   of which every back edge passes as `p + C` for its own constant `C` (or `p` itself).
+//!   of which every back edge passes as `p + C` or `p - C` for its own constant `C` (or `p`).
 //!   Then, modulo 2^64, the next trip's `x` is this trip's plus `D`.
 //! - An access at `x` that did not fault proves `x + offset + size <= length`, so `x < 2^63`
 //!   and the next trip's `x + D` has not wrapped. When `D + offset + size` fits in the guard,
@@ -21,16 +21,32 @@
 //!   Trapping there instead of in `H` is the same only if nothing observable happens in
 //!   between: everything before the compare in `H` must be free of side effects and unable to
 //!   trap, except by another out-of-bounds access or compare (the same trap, the same memory).
+//! - An index moving down by `D` per trip, with no static offset, is covered the same way
+//!   when `D` fits in the pre-guard below the base: from an in-bounds index it either stays
+//!   in bounds or wraps to within `D` below 2^64, which addresses the pre-guard.
 //!
-//! Everything else keeps its compare: an index moving downwards (it may wrap below zero), by
-//! a non-constant stride or too far per trip, an access after a store, call or other trap in
-//! the header, or a loop with no single plain entry. The matmul64 kernel's inner loop, which
-//! walks two arrays with two pointers, loses both of its compare-and-branch pairs: 10
-//! instructions per trip instead of 14 (its wasm32 build needs 12, two of them
-//! zero-extending the 32-bit indices).
+//! A table indexed by loaded data, `base + v` with `base` defined before the loop and `v` a
+//! value of known range `[0, K]` (a zero-extended byte times 8: `K` within the pre-guard and,
+//! with the access's reach, the guard) and no static offset, is covered on every trip once
+//! `base <= length` or `base` lies within the pre-guard below 2^64: then `base + v` is in
+//! bounds, in the guard, or (wrapped or not) in the pre-guard or memory, each faulting exactly
+//! when the compare would trap. One compare before the entry `jump`, `base + P > length + P`
+//! for the pre-guard size `P`, traps in the remaining case, `length < base < 2^64 - P`, where
+//! every `base + v` is out of bounds, so the first trip's first such access would have trapped:
+//! it must sit in the header with only harmless code before it, as above. Every other access
+//! in the header with the same base then needs no compare, even after a store or call
+//! (lengths never shrink).
+//!
+//! Everything else keeps its compare: an index moving down with a static offset or past the
+//! pre-guard, by a non-constant stride or too far per trip, a first access after a store,
+//! call or other trap in the header, or a loop with no single plain entry. The matmul64
+//! kernel's inner loop, which walks two arrays with two pointers, loses both of its
+//! compare-and-branch pairs: 10 instructions per trip instead of 14 (its wasm32 build needs
+//! 12, two of them zero-extending the 32-bit indices); bytes64's histogram and reversal loops
+//! lose all of theirs.
 
 use super::iconst_value;
-use super::memory::GUARD_BYTES;
+use super::memory::{GUARD_BYTES, PRE_GUARD_BYTES};
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::dominator_tree::DominatorTree;
 use cranelift_codegen::entity::EntitySet;
@@ -41,11 +57,13 @@ use cranelift_codegen::ir::{InstructionData, Opcode, TrapCode, Value, ValueDef};
 use std::collections::HashMap;
 
 /// A memory64 bounds check as `memory.rs` emitted it: the `trapnz` of an `index <= length`
-/// compare, and how far past `index` the access right after it reaches (`offset + size`).
+/// compare, how far past `index` the access right after it reaches (`offset + size`) and that
+/// access's static `offset`.
 #[derive(Clone, Copy)]
 pub(super) struct IndexCheck {
     pub trap: Inst,
     pub end: u64,
+    pub offset: u64,
 }
 
 /// Deepest expression followed when computing an index's stride (a bound on the work per
@@ -66,7 +84,7 @@ pub(super) fn move_to_loop_entries(func: &mut Function, checks: &[IndexCheck]) {
     for c in checks {
         match func.layout.inst_block(c.trap) {
             Some(b) if cfg.pred_iter(b).nth(1).is_some() => {
-                ends.insert(c.trap, c.end);
+                ends.insert(c.trap, *c);
                 if seen.insert(b) {
                     headers.push(b);
                 }
@@ -97,6 +115,9 @@ struct Loop<'a> {
     steps: Vec<Option<u64>>,
     /// Index expressions already rebuilt before `entry`.
     at_entry: HashMap<Value, Value>,
+    /// Loop-invariant bases of bounded indices already checked before `entry` (see
+    /// `bounded_base`).
+    covered: Vec<Value>,
 }
 
 impl<'a> Loop<'a> {
@@ -163,42 +184,126 @@ impl<'a> Loop<'a> {
             entry_args,
             steps,
             at_entry: HashMap::new(),
+            covered: Vec::new(),
         })
     }
 
-    /// Moves the header's eligible checks to the entry edge, scanning the header in order
-    /// while everything before the current point is harmless (see the module docs).
-    /// `ends` maps each check's `trapnz` to its access's reach.
-    fn move_checks(&mut self, func: &mut Function, ends: &HashMap<Inst, u64>) {
+    /// Moves the header's eligible checks to the entry edge (see the module docs). Scans the
+    /// header in order: a check's compare may move only while everything before it is
+    /// harmless, but one whose bounded index has a base already checked at the entry goes
+    /// wherever it is. `checks` maps each check's `trapnz` to the check.
+    fn move_checks(&mut self, func: &mut Function, checks: &HashMap<Inst, IndexCheck>) {
+        let mut leading = true;
         let mut inst = func.layout.first_inst(self.header);
         while let Some(i) = inst {
             inst = func.layout.next_inst(i);
-            if let Some(&end) = ends.get(&i) {
-                if self.covered_after_first_trip(func, i, end) && self.move_check(func, i) {
+            if let Some(check) = checks.get(&i) {
+                if self.remove_check(func, check, leading) {
                     continue;
                 }
             }
-            if !harmless(func, i) {
-                return;
-            }
+            leading &= harmless(func, i);
         }
     }
 
-    /// Whether the guard catches what the compare of check `trap` (whose access reaches `end`
-    /// bytes past the index) would on every trip after the first.
-    fn covered_after_first_trip(&self, func: &Function, trap: Inst, end: u64) -> bool {
-        let Some((index, length)) = compare_of(func, trap) else {
+    /// Removes `check` from the header when the guards cover it, after making what the first
+    /// trip needs before the entry `jump`; `leading` says nothing before it in the header has
+    /// an effect. Returns whether it did.
+    fn remove_check(&mut self, func: &mut Function, check: &IndexCheck, leading: bool) -> bool {
+        let Some((index, length)) = compare_of(func, check.trap) else {
             return false;
         };
-        // The length the first trip compares against: the memory's (unchanged since the
-        // entry, as nothing before the compare can grow it), fixed or passed in.
-        if self.stride(func, length, 0) != Some(0) && !self.is_param(func, length) {
-            return false;
+        if let Some(base) = self.bounded_base(func, index, check) {
+            if !self.covered.contains(&base) {
+                if !leading || !self.first_trip_length(func, length) {
+                    return false;
+                }
+                if !self.check_base_at_entry(func, check.trap, base, length) {
+                    return false;
+                }
+                self.covered.push(base);
+            }
+            func.layout.remove_inst(check.trap);
+            return true;
         }
+        leading
+            && self.first_trip_length(func, length)
+            && self.covered_after_first_trip(func, index, check)
+            && self.move_check(func, check.trap)
+    }
+
+    /// Whether `length` is what the first trip compares against: the memory's (unchanged
+    /// since the entry, as nothing before the compare can grow it), fixed or passed in.
+    fn first_trip_length(&self, func: &Function, length: Value) -> bool {
+        self.stride(func, length, 0) == Some(0) || self.is_param(func, length)
+    }
+
+    /// Whether the guards catch what the compare of `check` on `index` would on every trip
+    /// after the first: the index moves up by at most the guard less the access's reach, or
+    /// down, with no static offset, by at most the pre-guard.
+    fn covered_after_first_trip(&self, func: &Function, index: Value, check: &IndexCheck) -> bool {
         match self.stride(func, index, 0) {
-            Some(d) => end <= GUARD_BYTES && d <= GUARD_BYTES - end,
+            Some(d) if (d as i64) >= 0 => check.end <= GUARD_BYTES && d <= GUARD_BYTES - check.end,
+            Some(d) => check.offset == 0 && d.wrapping_neg() <= PRE_GUARD_BYTES,
             None => false,
         }
+    }
+
+    /// For an `index` that is a loop-invariant base plus a value of small known range (at most
+    /// the pre-guard, and within the guard with the access's reach), with no static offset:
+    /// the base. Such an access cannot leave the guards once the base is at most the length or
+    /// within the pre-guard below 2^64, whatever the value added (see the module docs).
+    fn bounded_base(&self, func: &Function, index: Value, check: &IndexCheck) -> Option<Value> {
+        let dfg = &func.dfg;
+        if check.offset != 0 || check.end > GUARD_BYTES {
+            return None;
+        }
+        let ValueDef::Result(inst, 0) = dfg.value_def(dfg.resolve_aliases(index)) else {
+            return None;
+        };
+        let InstructionData::Binary {
+            opcode: Opcode::Iadd,
+            args,
+        } = dfg.insts[inst]
+        else {
+            return None;
+        };
+        let limit = PRE_GUARD_BYTES.min(GUARD_BYTES - check.end);
+        for (base, add) in [(args[0], args[1]), (args[1], args[0])] {
+            let base = dfg.resolve_aliases(base);
+            if constant(func, base).is_none()
+                && self.invariant(func, base)
+                && range_max(func, add, 0).is_some_and(|m| m <= limit)
+            {
+                return Some(base);
+            }
+        }
+        None
+    }
+
+    /// Traps before the entry `jump` unless `base <= length` or `base` is within the
+    /// pre-guard below 2^64: one compare of both plus the pre-guard (neither sum wraps when
+    /// `base` is in range, as `length < 2^63`). On the first trip this traps exactly when the
+    /// check `trap`, whose index is `base` plus at most the pre-guard, would have.
+    fn check_base_at_entry(
+        &mut self,
+        func: &mut Function,
+        trap: Inst,
+        base: Value,
+        length: Value,
+    ) -> bool {
+        let Some(code) = func.dfg.insts[trap].trap_code() else {
+            return false;
+        };
+        let Some(length) = self.rebuild_at_entry(func, length) else {
+            return false;
+        };
+        let mut pos = FuncCursor::new(func).at_inst(self.entry);
+        let shifted = pos.ins().iadd_imm_u(base, PRE_GUARD_BYTES as i64);
+        let limit = pos.ins().iadd_imm_u(length, PRE_GUARD_BYTES as i64);
+        let out = pos.ins().icmp(IntCC::UnsignedGreaterThan, shifted, limit);
+        pos.ins().trapnz(out, code);
+        true
     }
 
     /// Removes the check `trap` from the header and makes its compare, on the first trip's
@@ -346,7 +451,7 @@ fn constant(func: &Function, v: Value) -> Option<u64> {
     iconst_value(&func.dfg, v).map(|k| k as u64)
 }
 
-/// The constant a back edge adds to header parameter `param` when it passes `v`.
+/// The constant a back edge adds to header parameter `param` (modulo 2^64) when it passes `v`.
 fn advance(func: &Function, param: Value, v: Value) -> Option<u64> {
     let dfg = &func.dfg;
     let v = dfg.resolve_aliases(v);
@@ -366,6 +471,10 @@ fn advance(func: &Function, param: Value, v: Value) -> Option<u64> {
             (_, true) => constant(func, a),
             _ => None,
         },
+        InstructionData::Binary {
+            opcode: Opcode::Isub,
+            args: [a, b],
+        } if is_param(a) => constant(func, b).map(u64::wrapping_neg),
         _ => None,
     }
 }
@@ -387,4 +496,63 @@ fn harmless(func: &Function, inst: Inst) -> bool {
         Some(code) => code == TrapCode::HEAP_OUT_OF_BOUNDS,
         None => !op.can_trap(),
     }
+}
+
+/// The largest value `v` can take, when its definition bounds it: a zero-extension or narrow
+/// zero-extending load, a mask, a shift, a sum or a product by a constant of such values
+/// (without wrapping in `v`'s type).
+fn range_max(func: &Function, v: Value, depth: u32) -> Option<u64> {
+    let dfg = &func.dfg;
+    let v = dfg.resolve_aliases(v);
+    let bits = dfg.value_type(v).bits();
+    let type_max = u64::MAX >> (64 - bits.clamp(1, 64));
+    if let Some(k) = constant(func, v) {
+        return Some(k & type_max);
+    }
+    let ValueDef::Result(inst, 0) = dfg.value_def(v) else {
+        return None;
+    };
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    let r = |x: Value| range_max(func, x, depth + 1);
+    let shift = |x: Value| constant(func, x).map(|k| (k as u32) & (bits - 1));
+    let max = match dfg.insts[inst] {
+        InstructionData::Unary {
+            opcode: Opcode::Uextend,
+            arg,
+        } => {
+            let from = u64::MAX >> (64 - dfg.value_type(arg).bits().clamp(1, 64));
+            r(arg).map_or(from, |m| m.min(from))
+        }
+        InstructionData::Load { opcode, .. } => match opcode {
+            Opcode::Uload8 => u8::MAX.into(),
+            Opcode::Uload16 => u16::MAX.into(),
+            Opcode::Uload32 => u32::MAX.into(),
+            _ => return None,
+        },
+        InstructionData::Binary {
+            opcode,
+            args: [a, b],
+        } => match opcode {
+            Opcode::Band => match (r(a), r(b)) {
+                (Some(x), Some(y)) => x.min(y),
+                (Some(x), None) | (None, Some(x)) => x,
+                (None, None) => return None,
+            },
+            Opcode::Ishl => {
+                let (m, s) = (r(a)?, shift(b)?);
+                if m.leading_zeros() < s {
+                    return None;
+                }
+                m << s
+            }
+            Opcode::Ushr => r(a).unwrap_or(type_max) >> shift(b)?,
+            Opcode::Iadd => r(a)?.checked_add(r(b)?)?,
+            Opcode::Imul => r(a)?.checked_mul(r(b)?)?,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    (max <= type_max).then_some(max)
 }

@@ -33,6 +33,11 @@ use wasmparser::{FunctionBody, MemArg, Operator};
 /// Bytes after every memory's reservation that are guaranteed to fault.
 pub const GUARD_BYTES: u64 = 4 << 30;
 
+/// Bytes just below every memory64 memory's base that are guaranteed to fault: an index within
+/// this distance below 2^64 (a small step down from zero, modulo 2^64) traps when the access
+/// has no static offset, without a compare (see `bounds.rs` and `loop_checks.rs`).
+pub const PRE_GUARD_BYTES: u64 = wasmaot_runtime::memory::PRE_GUARD_SIZE;
+
 /// How a load reads memory.
 #[derive(Clone, Copy)]
 enum Load {
@@ -197,8 +202,8 @@ impl Translator<'_, '_> {
                 self.trap_and_continue(TrapKind::MemoryOutOfBounds);
             } else if end as u64 <= GUARD_BYTES {
                 // index <= length; the guard after the reservation catches offset + size.
-                if !self.index_known_in_bounds(mem, idx, end as u64) {
-                    self.check_index_le_length(mem, idx, end as u64);
+                if !self.index_known_in_bounds(mem, idx, end as u64, offset) {
+                    self.check_index_le_length(mem, idx, end as u64, offset);
                 }
             } else {
                 let end = self.b.ins().iconst(types::I64, end as i64);
@@ -208,7 +213,7 @@ impl Translator<'_, '_> {
                 self.b.ins().trapnz(out, oob);
             }
         } else if self.opts.bounds_checks == BoundsChecks::Explicit
-            && !self.index_known_in_bounds(mem, index, end as u64)
+            && !self.index_known_in_bounds(mem, index, end as u64, offset)
         {
             // Full check, independent of any guard region: `idx < 2^32` and `end < 2^33`, so
             // `idx + end` cannot wrap.
@@ -258,8 +263,9 @@ impl Translator<'_, '_> {
     }
 
     /// Traps unless the memory64 index `idx <= length`, and remembers that it passed (and,
-    /// for `loop_checks.rs`, that the access right after it reaches `end` bytes past `idx`).
-    fn check_index_le_length(&mut self, mem: u32, idx: Value, end: u64) {
+    /// for `loop_checks.rs`, that the access right after it reaches `end` bytes past `idx`,
+    /// `offset` of them its static offset).
+    fn check_index_le_length(&mut self, mem: u32, idx: Value, end: u64, offset: u64) {
         let out = match self.fixed_memory_length(mem) {
             Some(len) => self
                 .b
@@ -275,7 +281,7 @@ impl Translator<'_, '_> {
             .ins()
             .trapnz(out, env::trap_code(TrapKind::MemoryOutOfBounds));
         self.index_checks
-            .push(loop_checks::IndexCheck { trap, end });
+            .push(loop_checks::IndexCheck { trap, end, offset });
         self.note_index_checked(mem, idx, 0);
     }
 
