@@ -547,7 +547,7 @@ impl Model {
         for _ in 0..n {
             let at = base.wrapping_add(self.load(src, 1)? << 3);
             let v = self.load(at, 8)?;
-            self.store(at, &(v + 1).to_le_bytes())?;
+            self.store(at, &v.wrapping_add(1).to_le_bytes())?;
             self.trips += 1;
             src = src.wrapping_add(1);
         }
