@@ -2,16 +2,17 @@
 //! `compiler/src/translate/loop_checks.rs` moves to the loop entry, and their near misses.
 //!
 //! wasm-smith's random code almost never walks memory with an induction variable, so the
-//! general fuzzer does not reach that pass. Each module here has a few exported functions,
-//! each one loop over pointers and a counter: accesses of random sizes and offsets at affine
-//! indices (pointers moving up or down by constants, possibly past the guard or the pre-guard
-//! below the base, `base + (i << k)`, `base + i * m`) and at a base plus a loaded byte or
-//! halfword times a power of two (a histogram), sometimes behind something observable (a global or memory write, a
-//! call, a division that may trap), sometimes inside an `if`, sometimes with `memory.grow` in
-//! the loop. Start values are computed from the arguments to land near the end of memory,
-//! near zero or near 2^64, so that loops leave memory on a random trip. A global counts the
-//! completed trips and the stores write trip-dependent values, so both engines must trap on
-//! the same trip with the same memory.
+//! general fuzzer does not reach that pass. Each module here has a few exported functions, each
+//! one loop over pointers and a counter: accesses of random sizes and offsets at affine indices
+//! (pointers moving up or down by constants, possibly past the guard or the pre-guard below the
+//! base, `base + (i << k)`, `base + i * m`) and at a base plus a loaded byte or halfword times
+//! a power of two (a histogram), sometimes behind something observable (a global or memory
+//! write, a call, a division that may trap), sometimes inside an `if`, sometimes with
+//! `memory.grow` in the loop, sometimes inside an outer loop that moves the base, sometimes
+//! with an access after an `if` that an access before it covers. Start values are computed from
+//! the arguments to land near the end of memory, near zero or near 2^64, so that loops leave
+//! memory on a random trip. A global counts the completed trips and the stores write
+//! trip-dependent values, so both engines must trap on the same trip with the same memory.
 
 use crate::generate::Rng;
 use std::fmt::Write;
@@ -142,27 +143,59 @@ fn function(rng: &mut Rng, n: usize) -> String {
                (then (drop (memory.grow (i64.const 1)))))\n",
         );
     }
-    format!(
-        r#"(func (export "f{n}") (param $a i64) (param $b i64) (result i64)
-  (local $p i64) (local $r i64) (local $q i64) (local $i i64) (local $s i64)
-  (local.set $p {p}) (local.set $r {r}) (local.set $q {q})
-  (loop $l
+    if rng.below(4) == 0 {
+        // An access after the `if`, at an index an access before it may cover.
+        let _ = writeln!(
+            body,
+            "(if (i64.eqz (i64.and (local.get $s) (i64.const 1))) (then {})) {}",
+            access(rng),
+            access(rng)
+        );
+    }
+    let inner = format!(
+        r#"(loop $l
     {prefix}
     {body}
     (global.set $trips (i64.add (global.get $trips) (i64.const 1)))
     (local.set $p (i64.add (local.get $p) (i64.const {sp})))
     (local.set $r (i64.add (local.get $r) (i64.const {sr})))
     (local.set $i (i64.add (local.get $i) (i64.const 1)))
-    (br_if $l (i64.lt_u (local.get $i) (i64.add (i64.and (local.get $b) (i64.const 0x3f)) (i64.const {extra})))))
+    (br_if $l (i64.lt_u (local.get $i) (i64.add (i64.and (local.get $b) (i64.const 0x3f)) (i64.const {extra})))))"#,
+        prefix = prefix(rng),
+        sp = pick(rng, STEPS),
+        sr = pick(rng, STEPS),
+        extra = pick(rng, &["1", "8", "600"]),
+    );
+    // Sometimes inside an outer loop that moves `$q` (and maybe restarts `$p` from it), with
+    // perhaps something observable first: the inner loop's moved compares may move on.
+    let lp = if rng.below(3) == 0 {
+        format!(
+            r#"(loop $o
+    {prefix}
+    (local.set $i (i64.const 0))
+    {restart}
+    {inner}
+    (local.set $q (i64.add (local.get $q) (i64.const {sq})))
+    (local.set $o (i64.add (local.get $o) (i64.const 1)))
+    (br_if $o (i64.lt_u (local.get $o) (i64.const {trips}))))"#,
+            prefix = prefix(rng),
+            restart = pick(rng, &["", "", "(local.set $p (local.get $q))"]),
+            sq = pick(rng, STEPS),
+            trips = pick(rng, &["1", "2", "5"]),
+        )
+    } else {
+        inner
+    };
+    format!(
+        r#"(func (export "f{n}") (param $a i64) (param $b i64) (result i64)
+  (local $p i64) (local $r i64) (local $q i64) (local $i i64) (local $s i64) (local $o i64)
+  (local.set $p {p}) (local.set $r {r}) (local.set $q {q})
+  {lp}
   (local.get $s))
 "#,
         p = start(rng),
         r = start(rng),
         q = start(rng),
-        prefix = prefix(rng),
-        sp = pick(rng, STEPS),
-        sr = pick(rng, STEPS),
-        extra = pick(rng, &["1", "8", "600"]),
     )
 }
 

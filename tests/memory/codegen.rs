@@ -295,12 +295,13 @@ fn objdump(object: &[u8]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// Which later memory64 accesses an earlier compare covers (compiler/src/translate/bounds.rs):
-/// the same index, the index plus a constant that keeps the access inside the guard, or, with
-/// no static offset, minus one within the pre-guard below the base, for the rest of the
-/// construct the compare is in (nested constructs included). Not: a step down with a static
-/// offset or past the pre-guard, a constant past the guard, the `else` arm after a compare in
-/// the `then` arm, or anything after the `end` of the compare's construct.
+/// Which later memory64 accesses an earlier compare covers (compiler/src/translate/bounds.rs
+/// within a construct, dominated_checks.rs across construct ends): the same index, the index
+/// plus a constant that keeps the access inside the guard, or, with no static offset, minus
+/// one within the pre-guard below the base, wherever the compare dominates the access. Not: a
+/// step down with a static offset or past the pre-guard, a constant past the guard, the
+/// `else` arm after a compare in the `then` arm, or after the `end` of a construct a branch
+/// may have left before the compare.
 #[test]
 fn memory64_compares_cover_later_accesses_they_dominate() {
     let _g = shared();
@@ -351,18 +352,41 @@ fn memory64_compares_cover_later_accesses_they_dominate() {
             ),
             1,
         ),
-        // The else arm (the then arm checked x) and after a merge: not covered.
+        // After the end of a construct every path through which made the compare: covered.
+        // bytes64's search loop, `b[i] == p0 && b[i + 1] == p1` unrolled by two, reads
+        // `b[i + 1]` again after the `if` of the first half.
+        (format!("(block {x} (br_if 0 (local.get $c)) {x}) {}", b("1")), 1),
+        (format!("(loop {x}) {x} {}", b("1")), 1),
+        (
+            format!(
+                "(if (i32.eqz (i32.load8_u (local.get $x)))
+                   (then (if (i32.load8_u (i64.add (local.get $x) (i64.const 1)))
+                           (then (drop (i32.load8_u (i64.add (local.get $x) (i64.const 2))))))))
+                 {}",
+                b("1")
+            ),
+            1,
+        ),
+        // The else arm (the then arm checked x), after an `if` whose then arm alone made the
+        // compare, or after a `block` a branch may leave before it: not covered.
         (
             format!("(if (local.get $c) (then {x}) (else {}))", b("1")),
             2,
         ),
-        (format!("(block {x} (br_if 0 (local.get $c)) {x}) {}", b("1")), 2),
-        (format!("(loop {x}) {x} {}", b("1")), 2),
         (format!("(if (local.get $c) (then {x})) {}", b("1")), 2),
+        (format!("(block (br_if 0 (local.get $c)) {x}) {}", b("1")), 2),
+        // Another memory's compare of the same index covers nothing.
+        (
+            format!(
+                "{x} (drop (i32.load8_u 1 (i64.add (local.get $x) (i64.const 1)))) {}",
+                b("1")
+            ),
+            2,
+        ),
     ];
     for (body, want) in cases {
         let wat = format!(
-            "(module (memory i64 1) (func (param $x i64) (param $c i32) {body}))"
+            "(module (memory i64 1) (memory i64 1) (func (param $x i64) (param $c i32) {body}))"
         );
         for mode in MODES {
             let d = wasmaot::debug::dump_function(wat.as_bytes(), 0, &opts(mode)).unwrap();

@@ -342,7 +342,42 @@ const LOOPS64: &str = r#"(module
     (i64.store8 (i64.add (local.get $p) (i64.const 1)) (i64.const 3))
     (i64.store8 (local.get $p) (i64.const 4)))
   (func (export "grow") (param i64) (result i64) (memory.grow (local.get 0)))
-  (func (export "size") (result i64) (memory.size)))"#;
+  (func (export "size") (result i64) (memory.size))
+  ;; n >= 1 times: q[j] += p[j] for j < m (m >= 1), then q moves up by 8 (matmul64's nest):
+  ;; the inner loop's compares of p (invariant) and q (a constant step) leave both loops.
+  (func (export "nest") (param $p i64) (param $q i64) (param $n i64) (param $m i64)
+    (local $j i64)
+    (global.set $trips (i64.const 0))
+    (loop $outer
+      (local.set $j (i64.const 0))
+      NEST_INNER))
+  ;; The same with a byte stored at r first on every outer trip: the inner loop's compares
+  ;; reach its entry, not the outer loop's (they would trap before the store).
+  (func (export "nest_mark") (param $p i64) (param $q i64) (param $n i64) (param $m i64)
+    (param $r i64)
+    (local $j i64)
+    (global.set $trips (i64.const 0))
+    (loop $outer
+      (i64.store8 (local.get $r) (i64.const 0xcd))
+      (local.set $j (i64.const 0))
+      NEST_INNER)))"#;
+
+/// The inner loop of `nest` and `nest_mark` and the end of their outer loop.
+const NEST_INNER: &str = r#"(loop $inner
+        (i64.store (i64.add (local.get $q) (i64.shl (local.get $j) (i64.const 3)))
+          (i64.add (i64.load (i64.add (local.get $q) (i64.shl (local.get $j) (i64.const 3))))
+                   (i64.load (i64.add (local.get $p) (i64.shl (local.get $j) (i64.const 3))))))
+        (global.set $trips (i64.add (global.get $trips) (i64.const 1)))
+        (local.set $j (i64.add (local.get $j) (i64.const 1)))
+        (br_if $inner (i64.lt_u (local.get $j) (local.get $m))))
+      (local.set $q (i64.add (local.get $q) (i64.const 8)))
+      (local.set $n (i64.sub (local.get $n) (i64.const 1)))
+      (br_if $outer (i64.ne (local.get $n) (i64.const 0)))"#;
+
+/// `LOOPS64` with memory maximum `max` (in pages; empty for none).
+fn loops64(max: &str) -> String {
+    LOOPS64.replace("MAX", max).replace("NEST_INNER", NEST_INNER)
+}
 
 /// What a do-while loop over `p, p + step, …` (while below `end`) accessing `size` bytes does
 /// on a memory of `len` bytes: (trips completed, whether it trapped).
@@ -405,7 +440,7 @@ fn check_fill(inst: &Instance, name: &str, p: u64, end: u64, step: u64, size: u6
 fn memory64_loops_trap_exactly_at_the_end_of_memory() {
     let _g = shared();
     for max in ["", "1", "3"] {
-        let inst = instance_in(&LOOPS64.replace("MAX", max), BoundsChecks::Guard);
+        let inst = instance_in(&loops64(max), BoundsChecks::Guard);
         let mem = inst.get_memory("mem").unwrap();
         for grown in 0..2 {
             let len = mem.size_bytes();
@@ -480,7 +515,7 @@ fn memory64_loops_trap_exactly_at_the_end_of_memory() {
 fn memory64_loops_that_grow_memory_run_on() {
     let _g = shared();
     for max in ["", "2"] {
-        let inst = instance_in(&LOOPS64.replace("MAX", max), BoundsChecks::Guard);
+        let inst = instance_in(&loops64(max), BoundsChecks::Guard);
         let mem = inst.get_memory("mem").unwrap();
         assert!(mem.write(PAGE - 2, &[5, 6]));
         // Crosses into page 2 (grown on the way), then into page 3 (refused when max is 2).
@@ -554,6 +589,23 @@ impl Model {
         Some(())
     }
 
+    /// `nest` (`mark: None`) and `nest_mark` (`Some(r)`).
+    fn nest(&mut self, p: u64, mut q: u64, n: u64, m: u64, mark: Option<u64>) -> Option<()> {
+        for _ in 0..n {
+            if let Some(r) = mark {
+                self.store(r, &[0xcd])?;
+            }
+            for j in 0..m {
+                let (a, b) = (q.wrapping_add(j << 3), p.wrapping_add(j << 3));
+                let v = self.load(a, 8)?.wrapping_add(self.load(b, 8)?);
+                self.store(a, &v.to_le_bytes())?;
+                self.trips += 1;
+            }
+            q = q.wrapping_add(8);
+        }
+        Some(())
+    }
+
     fn store_desc(&mut self, p: u64) -> Option<()> {
         for (k, v) in [(3u64, 1u8), (2, 2), (1, 3), (0, 4)] {
             self.store(p.wrapping_add(k), &[v])?;
@@ -591,7 +643,7 @@ fn check_model(inst: &Instance, name: &str, args: &[u64], run: impl FnOnce(&mut 
 fn memory64_accesses_below_the_base_trap_exactly() {
     let _g = shared();
     for max in ["", "1"] {
-        let inst = instance_in(&LOOPS64.replace("MAX", max), BoundsChecks::Guard);
+        let inst = instance_in(&loops64(max), BoundsChecks::Guard);
         let mem = inst.get_memory("mem").unwrap();
         for grown in 0..2 {
             let len = mem.size_bytes();
@@ -613,6 +665,64 @@ fn memory64_accesses_below_the_base_trap_exactly() {
             for &base in &bases {
                 for (s, n) in [(src, 1), (src, 4), (src, 16), (src + 2, 1), (src + 6, 3), (len - 2, 2)] {
                     check_model(&inst, "hist", &[base, s, n], |m| m.hist(base, s, n));
+                }
+            }
+            if grown == 1 || max == "1" {
+                break;
+            }
+            assert_eq!(i64_of(&inst, "grow", &[I64(1)]) as u64, len / PAGE);
+        }
+    }
+}
+
+/// A compare that moved to an inner loop's entry moves on to the outer loop's entry when the
+/// outer loop's header has nothing observable before it and its index is invariant or moves
+/// by a constant there (`nest`: both compares leave both loops); a store first in the outer
+/// header keeps them inside (`nest_mark`). Either way the nest traps exactly where the
+/// compares in the inner loop would have, with the same memory: from pointers around 0, the
+/// length and 2^64, with the outer loop walking `q` off the end on a later trip, and with the
+/// marked byte in and out of bounds, before and after `memory.grow`.
+#[test]
+fn memory64_nested_loops_trap_exactly() {
+    let _g = shared();
+    for max in ["", "1"] {
+        let wat = loops64(max);
+        // Compares in the function, and in its entry block (before the outer loop).
+        let placed = |f: u32| {
+            let d = wasmaot::debug::dump_function(wat.as_bytes(), f, &opts(BoundsChecks::Guard))
+                .unwrap();
+            let entry = d.clif.split("\nblock").nth(1).unwrap_or_default();
+            (insts(&d.clif, "trapnz"), insts(entry, "trapnz"), d.clif)
+        };
+        // `nest`: every compare (of p, of q for the load and for the store) is made before
+        // the outer loop; `nest_mark`: only the marked byte's, the others stay in the outer
+        // loop.
+        let (all, entry, clif) = placed(12);
+        assert!(all >= 2 && entry == all, "nest:\n{clif}");
+        let (all, entry, clif) = placed(13);
+        assert!(all >= 3 && entry == 1, "nest_mark:\n{clif}");
+
+        let inst = instance_in(&wat, BoundsChecks::Guard);
+        let mem = inst.get_memory("mem").unwrap();
+        for grown in 0..2 {
+            let len = mem.size_bytes();
+            assert!(mem.write(len - 64, &[3; 64]));
+            let ps = [0, 256, len - 16, len - 8, len, 1 << 63, u64::MAX - 7];
+            let qs = [0, 256, len - 24, len - 16, len - 9, len - 8, len, len + 8, u64::MAX - 7];
+            for p in ps {
+                for q in qs {
+                    for (n, m) in [(1, 1), (1, 3), (3, 1), (4, 2)] {
+                        check_model(&inst, "nest", &[p, q, n, m], |md| md.nest(p, q, n, m, None));
+                        for r in [512, len] {
+                            // A fresh mark, so that a store skipped by an early trap shows.
+                            if r < len {
+                                assert!(mem.write(r, &[0]));
+                            }
+                            check_model(&inst, "nest_mark", &[p, q, n, m, r], |md| {
+                                md.nest(p, q, n, m, Some(r))
+                            });
+                        }
+                    }
                 }
             }
             if grown == 1 || max == "1" {

@@ -35,6 +35,8 @@
 //! frame remembers its height when opened and cuts it back at `else` and `end`. (Inside a
 //! `loop`, reading a local yields a fresh block parameter while the loop is translated, so a
 //! compare made before the loop covers only values the loop gets from the operand stack.)
+//! Once the function is translated, `dominated_checks.rs` applies the memory64 rule
+//! (`covers`) across construct ends, where the dominator tree shows the compare has run.
 
 use super::iconst_value;
 use super::memory::{GUARD_BYTES, PRE_GUARD_BYTES};
@@ -94,11 +96,8 @@ impl Translator<'_, '_> {
         }
         let (x, k) = split_constant(dfg, index);
         self.checked.known.iter().filter(|f| f.mem == mem).any(|f| {
-            match split_constant(dfg, f.index) {
-                (y, j) if y == x && j <= k => k - j <= GUARD_BYTES - end,
-                (y, j) if y == x => offset == 0 && j - k <= PRE_GUARD_BYTES,
-                _ => false,
-            }
+            let (y, j) = split_constant(dfg, f.index);
+            y == x && covers(j, k, end, offset)
         })
     }
 
@@ -111,9 +110,20 @@ impl Translator<'_, '_> {
     }
 }
 
+/// Whether a passed memory64 compare of `x + j` covers an access at `x + k` that reaches
+/// `end` bytes past it (at most the guard), `offset` of them its static offset: up within the
+/// guard, or down within the pre-guard with no static offset (see the module docs).
+pub(super) fn covers(j: u64, k: u64, end: u64, offset: u64) -> bool {
+    if j <= k {
+        k - j <= GUARD_BYTES - end
+    } else {
+        offset == 0 && j - k <= PRE_GUARD_BYTES
+    }
+}
+
 /// `v` as `x + k` for a constant `k` (an `iadd` with a constant operand), else `v + 0`; `x`
 /// with aliases resolved.
-fn split_constant(dfg: &DataFlowGraph, v: Value) -> (Value, u64) {
+pub(super) fn split_constant(dfg: &DataFlowGraph, v: Value) -> (Value, u64) {
     let v = dfg.resolve_aliases(v);
     if let ValueDef::Result(inst, 0) = dfg.value_def(v) {
         if let InstructionData::Binary {

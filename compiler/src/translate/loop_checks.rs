@@ -25,6 +25,13 @@
 //!   when `D` fits in the pre-guard below the base: from an in-bounds index it either stays
 //!   in bounds or wraps to within `D` below 2^64, which addresses the pre-guard.
 //!
+//! - A compare moved to an inner loop's entry lies in the outer loop's body, usually at the
+//!   end of its header (the inner loop's entry `jump` ends it). It guards the inner loop's
+//!   first access, which follows it with only harmless code between, so the outer loop treats
+//!   it as that access's check: it moves on to the outer loop's entry when its index does not
+//!   change there or moves by a constant the guards cover. Inner loops are visited first.
+//!   matmul64's `k` loop loses the compare of the row `c + i * n + jj` its inner loop updates.
+//!
 //! A table indexed by loaded data, `base + v` with `base` defined before the loop and `v` a
 //! value of known range `[0, K]` (a zero-extended byte times 8: `K` within the pre-guard and,
 //! with the access's reach, the guard) and no static offset, is covered on every trip once
@@ -49,19 +56,20 @@ use super::iconst_value;
 use super::memory::{GUARD_BYTES, PRE_GUARD_BYTES};
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::dominator_tree::DominatorTree;
-use cranelift_codegen::entity::EntitySet;
+use cranelift_codegen::entity::{EntitySet, SecondaryMap};
 use cranelift_codegen::flowgraph::ControlFlowGraph;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, Block, BlockArg, Function, Inst, InstBuilder};
 use cranelift_codegen::ir::{InstructionData, Opcode, TrapCode, Value, ValueDef};
-use std::collections::HashMap;
+use std::collections::{BinaryHeap, HashMap};
 
 /// A memory64 bounds check as `memory.rs` emitted it: the `trapnz` of an `index <= length`
-/// compare, how far past `index` the access right after it reaches (`offset + size`) and that
-/// access's static `offset`.
+/// compare, the memory, how far past `index` the access right after it reaches
+/// (`offset + size`) and that access's static `offset`.
 #[derive(Clone, Copy)]
 pub(super) struct IndexCheck {
     pub trap: Inst,
+    pub mem: u32,
     pub end: u64,
     pub offset: u64,
 }
@@ -71,34 +79,40 @@ pub(super) struct IndexCheck {
 const MAX_DEPTH: u32 = 8;
 
 /// Moves the compare of every check in `checks` that the guard covers after the first trip
-/// (see the module docs) to its loop's entry edge.
+/// (see the module docs) to its loop's entry edge. Inner loops go first, so that a compare
+/// moved to an entry in an outer loop's header can move on to that loop's entry.
 pub(super) fn move_to_loop_entries(func: &mut Function, checks: &[IndexCheck]) {
     if checks.is_empty() {
         return;
     }
     let cfg = ControlFlowGraph::with_function(func);
-    // Only a block with at least two predecessors can head a loop with an entry edge.
-    let mut headers: Vec<Block> = Vec::new();
-    let mut seen = EntitySet::<Block>::new();
-    let mut ends = HashMap::new();
-    for c in checks {
-        match func.layout.inst_block(c.trap) {
-            Some(b) if cfg.pred_iter(b).nth(1).is_some() => {
-                ends.insert(c.trap, *c);
-                if seen.insert(b) {
-                    headers.push(b);
-                }
-            }
-            _ => {}
-        }
-    }
-    if headers.is_empty() {
-        return;
-    }
     let domtree = DominatorTree::with_function(func, &cfg);
-    for header in headers {
-        if let Some(mut lp) = Loop::new(func, &cfg, &domtree, header) {
-            lp.move_checks(func, &ends);
+    // A loop's header comes before the headers of the loops inside it in reverse post-order.
+    let mut rpo = SecondaryMap::<Block, usize>::new();
+    for (n, &b) in domtree.cfg_rpo().enumerate() {
+        rpo[b] = n;
+    }
+    let mut ends: HashMap<Inst, IndexCheck> = checks.iter().map(|c| (c.trap, *c)).collect();
+    let mut headers = BinaryHeap::new();
+    let mut seen = EntitySet::<Block>::new();
+    // Only a block with at least two predecessors can head a loop with an entry edge.
+    let mut consider = |trap: Inst, func: &Function, headers: &mut BinaryHeap<(usize, Block)>| {
+        if let Some(b) = func.layout.inst_block(trap) {
+            if cfg.pred_iter(b).nth(1).is_some() && seen.insert(b) {
+                headers.push((rpo[b], b));
+            }
+        }
+    };
+    for c in checks {
+        consider(c.trap, func, &mut headers);
+    }
+    while let Some((_, header)) = headers.pop() {
+        let Some(mut lp) = Loop::new(func, &cfg, &domtree, header) else {
+            continue;
+        };
+        for moved in lp.move_checks(func, &ends) {
+            ends.insert(moved.trap, moved);
+            consider(moved.trap, func, &mut headers);
         }
     }
 }
@@ -191,25 +205,39 @@ impl<'a> Loop<'a> {
     /// Moves the header's eligible checks to the entry edge (see the module docs). Scans the
     /// header in order: a check's compare may move only while everything before it is
     /// harmless, but one whose bounded index has a base already checked at the entry goes
-    /// wherever it is. `checks` maps each check's `trapnz` to the check.
-    fn move_checks(&mut self, func: &mut Function, checks: &HashMap<Inst, IndexCheck>) {
+    /// wherever it is. `checks` maps each check's `trapnz` to the check. Returns the checks
+    /// now before the entry `jump`, which an outer loop may move on: each is made before the
+    /// loop's first trip, where the access it covers runs, with only harmless code between.
+    fn move_checks(
+        &mut self,
+        func: &mut Function,
+        checks: &HashMap<Inst, IndexCheck>,
+    ) -> Vec<IndexCheck> {
         let mut leading = true;
+        let mut moved = Vec::new();
         let mut inst = func.layout.first_inst(self.header);
         while let Some(i) = inst {
             inst = func.layout.next_inst(i);
             if let Some(check) = checks.get(&i) {
-                if self.remove_check(func, check, leading) {
+                if self.remove_check(func, check, leading, &mut moved) {
                     continue;
                 }
             }
             leading &= harmless(func, i);
         }
+        moved
     }
 
     /// Removes `check` from the header when the guards cover it, after making what the first
-    /// trip needs before the entry `jump`; `leading` says nothing before it in the header has
-    /// an effect. Returns whether it did.
-    fn remove_check(&mut self, func: &mut Function, check: &IndexCheck, leading: bool) -> bool {
+    /// trip needs before the entry `jump` (adding a moved compare to `moved`); `leading` says
+    /// nothing before it in the header has an effect. Returns whether it did.
+    fn remove_check(
+        &mut self,
+        func: &mut Function,
+        check: &IndexCheck,
+        leading: bool,
+        moved: &mut Vec<IndexCheck>,
+    ) -> bool {
         let Some((index, length)) = compare_of(func, check.trap) else {
             return false;
         };
@@ -226,10 +254,19 @@ impl<'a> Loop<'a> {
             func.layout.remove_inst(check.trap);
             return true;
         }
-        leading
-            && self.first_trip_length(func, length)
-            && self.covered_after_first_trip(func, index, check)
-            && self.move_check(func, check.trap)
+        if !leading
+            || !self.first_trip_length(func, length)
+            || !self.covered_after_first_trip(func, index, check)
+        {
+            return false;
+        }
+        match self.move_check(func, check.trap) {
+            Some(trap) => {
+                moved.push(IndexCheck { trap, ..*check });
+                true
+            }
+            None => false,
+        }
     }
 
     /// Whether `length` is what the first trip compares against: the memory's (unchanged
@@ -307,25 +344,18 @@ impl<'a> Loop<'a> {
     }
 
     /// Removes the check `trap` from the header and makes its compare, on the first trip's
-    /// index and length, before the entry `jump`; returns whether it did (it does whenever
-    /// `covered_after_first_trip` holds, which accepts only what can be rebuilt).
-    fn move_check(&mut self, func: &mut Function, trap: Inst) -> bool {
-        let Some((index, length)) = compare_of(func, trap) else {
-            return false;
-        };
-        let Some(code) = func.dfg.insts[trap].trap_code() else {
-            return false;
-        };
-        let first = self.rebuild_at_entry(func, index);
-        let length = self.rebuild_at_entry(func, length);
-        let (Some(first), Some(length)) = (first, length) else {
-            return false;
-        };
+    /// index and length, before the entry `jump`; returns the new `trapnz`, if it did (it does
+    /// whenever `covered_after_first_trip` holds, which accepts only what can be rebuilt).
+    fn move_check(&mut self, func: &mut Function, trap: Inst) -> Option<Inst> {
+        let (index, length) = compare_of(func, trap)?;
+        let code = func.dfg.insts[trap].trap_code()?;
+        let first = self.rebuild_at_entry(func, index)?;
+        let length = self.rebuild_at_entry(func, length)?;
         let mut pos = FuncCursor::new(func).at_inst(self.entry);
         let out = pos.ins().icmp(IntCC::UnsignedGreaterThan, first, length);
-        pos.ins().trapnz(out, code);
+        let new = pos.ins().trapnz(out, code);
         func.layout.remove_inst(trap);
-        true
+        Some(new)
     }
 
     /// Whether `v` is one of the header's parameters.
@@ -423,7 +453,7 @@ impl<'a> Loop<'a> {
 
 /// The index and length of the `icmp ugt index, length` that `trap` tests (the length is a
 /// constant when the memory cannot change size).
-fn compare_of(func: &Function, trap: Inst) -> Option<(Value, Value)> {
+pub(super) fn compare_of(func: &Function, trap: Inst) -> Option<(Value, Value)> {
     let dfg = &func.dfg;
     let InstructionData::CondTrap {
         opcode: Opcode::Trapnz,

@@ -280,8 +280,12 @@ impl Translator<'_, '_> {
             .b
             .ins()
             .trapnz(out, env::trap_code(TrapKind::MemoryOutOfBounds));
-        self.index_checks
-            .push(loop_checks::IndexCheck { trap, end, offset });
+        self.index_checks.push(loop_checks::IndexCheck {
+            trap,
+            mem,
+            end,
+            offset,
+        });
         self.note_index_checked(mem, idx, 0);
     }
 

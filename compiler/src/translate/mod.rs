@@ -12,6 +12,7 @@
 mod base_case;
 mod bounds;
 mod control;
+mod dominated_checks;
 mod env;
 mod exceptions;
 mod loop_checks;
@@ -293,6 +294,7 @@ pub fn translate_function(
     let index_checks = std::mem::take(&mut t.index_checks);
     t.b.finalize(isa.frontend_config());
     redundant_params::remove(func);
+    let index_checks = dominated_checks::remove(func, index_checks);
     loop_checks::move_to_loop_entries(func, &index_checks);
     Ok(())
 }
