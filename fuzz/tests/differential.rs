@@ -68,7 +68,9 @@ fn agree_on_seeds() {
 /// The memory64 loops whose bounds checks move to the loop entry (`src/loops64.rs`) trap on
 /// the same trip, with the same globals and memory, as in wasmi. (This range caught both a
 /// missing "nothing observable before the access" test and a missing stride bound when
-/// either was taken out of compiler/src/translate/loop_checks.rs.)
+/// either was taken out of compiler/src/translate/loop_checks.rs, and compares moved out of a
+/// loop nest past a store in the outer loop.) A third of the loops run inside an outer loop
+/// that walks them off memory on a later trip, so fewer calls return than trap.
 #[test]
 fn wasmaot_agrees_with_wasmi_on_memory64_loops() {
     with_big_stack(|| {
@@ -76,7 +78,7 @@ fn wasmaot_agrees_with_wasmi_on_memory64_loops() {
         let returned = tally.count("returned");
         let oob = tally.count("trapped: MemoryOutOfBounds");
         assert!(
-            returned >= 300 && oob >= 2000,
+            returned >= 200 && oob >= 2000,
             "{returned} returned, {oob} out of bounds"
         );
     });
