@@ -65,8 +65,9 @@ def main():
     ap.add_argument("--wasmtime-same-cranelift", default=os.path.join(ROOT, "target", "peers", "wasmtime48"),
                     help="PYTHONPATH of wasmtime 48.0.0 (Cranelift 0.135, as wasmaot) for the compile section")
     ap.add_argument("--layout-shifts", default="16,32,48",
-                    help="code shifts (bytes, multiples of 16) the code-placement section runs wasmaot at "
-                         "besides 0; empty to skip the section (skipped with --quick)")
+                    help="code shifts (bytes, multiples of 16) the code-placement section and the Memory64 "
+                         "section's placement table run wasmaot at besides 0; empty to skip both (skipped "
+                         "with --quick)")
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--compiler-build", default="`--profile release-lto`",
                     help="how the measured wasmaot executable was built (for the report)")
@@ -188,7 +189,7 @@ def main():
             comp = compile_throughput(args, work, args.quick)
         log("memory64")
         try:
-            m64 = mem64_section(args, cells, args.quick) if not only or {"bytes64", "matmul64"} & only else []
+            m64 = mem64_section(args, cells, args.quick, shifts) if not only or {"bytes64", "matmul64"} & only else []
         except Exception as e:  # noqa: BLE001
             m64 = []
             log("memory64 section failed: %s" % e)

@@ -24,6 +24,7 @@ from common import (  # noqa: E402
     args_build_time,
     default_arg,
     geomean,
+    median,
 )
 from layout import layout_section
 from sections import compile_wall, memory_bench_rows
@@ -125,7 +126,7 @@ def svg_chart(rows, runners, path, note=""):
 def memory_target_rows(mb, m64, pf):
     """The issue's instantiation, `memory.grow` and Memory64 targets, judged on the memory
     microbenchmarks' table `mb` (best of interleaved repetitions); `m64` (the Memory64 section's
-    medians) is shown beside the Memory64 one."""
+    medians, and its ratios across code placements) is shown beside the Memory64 one."""
     def us(name):
         v = mb.get(name)
         return None if v is None else v[0] * {"µs": 1.0, "ms": 1e3, "s": 1e6}[v[1]]
@@ -163,11 +164,65 @@ def memory_target_rows(mb, m64, pf):
         a32, a64 = r["cols"].get("wasmaot wasm32"), r["cols"].get("wasmaot wasm64")
         if a32 and a64 and a32[0] and a64[0]:
             medians.append("%s %.3f×" % (r["name"], a64[0] / a32[0]))
-    rows.append("| Memory64 ≤ %.2f× the same kernel on a 32-bit memory | %s%s | %s |" % (
+    placed = []
+    for r in m64 or []:
+        q = placement_ratios(r)
+        if q:
+            placed.append("%s %.3f× / %.3f×" % (r["name"], q["best"], q["median"]))
+    rows.append("| Memory64 ≤ %.2f× the same kernel on a 32-bit memory | %s%s%s | %s |" % (
         TARGET_MEMORY64, ", ".join("%s %.3f×" % (n, x) for x, n in ratios) or "not measured",
         " (best of interleaved runs; the Memory64 section's medians: %s)" % ", ".join(medians) if medians else "",
+        "; across code placements, best against best / median against median: %s" % ", ".join(placed)
+        if placed else "",
         pf(max(ratios)[0] <= TARGET_MEMORY64 if ratios else None)))
     return rows
+
+
+def placement_ratios(row):
+    """wasm64/wasm32 of one Memory64 row across code placements: `same` (each placement
+    against the same one, a list), `best` (fastest against fastest) and `median` (median of
+    the placements' medians against the same), or None without a complete placement run."""
+    p = row.get("placement") or {}
+    shifts = sorted({s for _, s in p})
+    t32 = [p.get(("wasm32", s)) for s in shifts]
+    t64 = [p.get(("wasm64", s)) for s in shifts]
+    if not shifts or not all(isinstance(t, float) and t > 0 for t in t32 + t64):
+        return None
+    return {"shifts": shifts, "t32": t32, "t64": t64,
+            "same": [b / a for a, b in zip(t32, t64)],
+            "best": min(t64) / min(t32), "median": median(t64) / median(t32)}
+
+
+def placement_table(L, m64, runs):
+    """The Memory64 section's table of both builds at each code placement."""
+    rows = [(r, placement_ratios(r)) for r in m64 if r.get("placement")]
+    if not rows:
+        return
+    shifts = sorted({s for r, _ in rows for _, s in r["placement"]})
+    L.append("The same two builds with their code moved by %s bytes (`wasmaot-bench invoke … SHIFT`, as in the "
+             "code-placement section; not one instruction changes), CPU seconds, median of %d interleaved rounds. "
+             "Where the code falls moves these kernels by more than the 1.10× target (FINDINGS, finding 33), so "
+             "a wasm64/wasm32 ratio on one placement mixes the cost of 64-bit addresses with the luck of two "
+             "layouts." % ("/".join(str(s) for s in shifts), runs))
+    L.append("")
+    L.append("| workload | build | " + " | ".join("+%d s" % s for s in shifts) + " |")
+    L.append("|" + " --- |" * (len(shifts) + 2))
+    for r, q in rows:
+        for kind in ("wasm32", "wasm64"):
+            cells = []
+            for s in shifts:
+                v = r["placement"].get((kind, s))
+                cells.append(fmt_s(v) if isinstance(v, float) else "**%s**" % v)
+            L.append("| %s | %s | %s |" % (r["name"], kind, " | ".join(cells)))
+        if q:
+            L.append("| %s | wasm64/wasm32 | %s |" % (r["name"], " | ".join(fmt_r(x, 3) for x in q["same"])))
+    L.append("")
+    for r, q in rows:
+        if q:
+            L.append("- `%s`: wasm64/wasm32 %.3f× best placement against best, %.3f× median against median, "
+                     "%.3f…%.3f× placement against the same placement." % (
+                         r["name"], q["best"], q["median"], min(q["same"]), max(q["same"])))
+    L.append("")
 
 
 def write_report(args, env, wls, cells, icells, unavailable, comp, m64, mem_cmd, mem_out, elapsed, beyond=(),
@@ -489,6 +544,7 @@ def write_report(args, env, wls, cells, icells, unavailable, comp, m64, mem_cmd,
             row.append(fmt_s(r["wasi"]))
             L.append("| " + " | ".join(row) + " |")
         L.append("")
+        placement_table(L, m64, args.runs)
         inst = [(r["name"], k, v[1]) for r in m64 for k, v in r["cols"].items() if v and v[1] is not None]
         if inst:
             L.append("Instantiation (wasmaot, median): " + "; ".join("%s %s %.0f µs" % (n, k.split()[1], 1e6 * t)

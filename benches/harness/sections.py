@@ -17,6 +17,7 @@ from common import (  # noqa: E402
     WORKLOADS,
     first_line,
     load_expected,
+    log,
     median,
 )
 from runners import spawn_timed  # noqa: F401
@@ -114,7 +115,10 @@ def compile_wall(comp, module, label):
     return None
 
 
-def mem64_section(args, cells, quick):
+def mem64_section(args, cells, quick, shifts=()):
+    """The Memory64 section's rows: each kernel's wasm32 (guard, explicit) and wasm64 builds
+    in process, Wasmtime's for reference, and with `shifts`, wasm32 and wasm64 again with the
+    code at 0 and each shift (interleaved rounds), as the code-placement section does."""
     rows = []
     import wasmtime
     cfg = wasmtime.Config()
@@ -157,7 +161,38 @@ def mem64_section(args, cells, quick):
         cell = cells.get(("wasmaot", name))
         row["wasi"] = cell.cpu if cell is not None else None
         rows.append(row)
+    if shifts and not quick:
+        mem64_placement(args, rows, [0] + list(shifts), expected)
     return rows
+
+
+def mem64_placement(args, rows, shifts, expected):
+    """Adds `placement`, {(kind, shift): median CPU seconds or an error}, to each row: the
+    wasm32 and wasm64 builds with the code moved by each shift, `args.runs` interleaved rounds."""
+    times = {}
+    for rnd in range(args.runs):
+        for row in rows:
+            for shift in shifts:
+                for kind in ("wasm32", "wasm64"):
+                    path = os.path.join(WL, "mem64", "%s.%s.wasm" % (row["name"], kind))
+                    cmd = [args.bench_bin, "invoke", path, row["arg"], "1", "guard", str(shift)]
+                    cpu, wall, code, out, err = spawn_timed(cmd)
+                    key = (row["name"], kind, shift)
+                    if code != 0:
+                        times[key] = "failed: " + err.decode(errors="replace").strip()[:200]
+                    elif not isinstance(times.get(key, []), str):
+                        j = json.loads(out)
+                        if j["result"] != expected[row["name"]][1]:
+                            times[key] = "wrong result %s" % j["result"]
+                        else:
+                            times.setdefault(key, []).extend(j["cpu"])
+        log("memory64 placement: round %d/%d done" % (rnd + 1, args.runs))
+    for row in rows:
+        row["placement"] = {}
+        for kind in ("wasm32", "wasm64"):
+            for shift in shifts:
+                t = times.get((row["name"], kind, shift))
+                row["placement"][(kind, shift)] = t if isinstance(t, str) else median(t)
 
 
 def memory_microbenchmarks(args):

@@ -8,8 +8,9 @@
 //!     goes to stdout; the last stderr line is `BENCH {"cpu":S,"wall":S,"exit":N}`, timing
 //!     only the `_start` call (module compilation and instantiation excluded).
 //!
-//! wasmaot-bench invoke FILE.wasm N RUNS [guard|explicit]
-//!     Compiles a freestanding module exporting `run(i64) -> i64` with the wasmaot library,
+//! wasmaot-bench invoke FILE.wasm N RUNS [guard|explicit] [SHIFT]
+//!     Compiles a freestanding module exporting `run(i64) -> i64` with the wasmaot library
+//!     (its code moved SHIFT bytes off the cache line, as `wasmaot build --code-shift`),
 //!     loads the object in process, and RUNS times instantiates it afresh and times `run(N)`
 //!     (each call grows memory, so every call gets a new instance).  Prints one JSON line:
 //!     `{"compile":S,"instantiate":[S..],"cpu":[S..],"wall":[S..],"result":"U64"}`.
@@ -34,7 +35,7 @@ fn main() {
         Some("wasmi") => run_wasmi(&args[1..]),
         Some("invoke") => run_invoke(&args[1..]),
         _ => Err(anyhow!(
-            "usage: wasmaot-bench wasmi FILE.wasm [ARGS...] | invoke FILE.wasm N RUNS [guard|explicit]"
+            "usage: wasmaot-bench wasmi FILE.wasm [ARGS...] | invoke FILE.wasm N RUNS [guard|explicit] [SHIFT]"
         )),
     };
     match res {
@@ -323,7 +324,7 @@ fn run_wasmi(args: &[String]) -> Result<i32> {
 
 fn run_invoke(args: &[String]) -> Result<i32> {
     let [file, n, runs, rest @ ..] = args else {
-        bail!("invoke: FILE N RUNS [guard|explicit]")
+        bail!("invoke: FILE N RUNS [guard|explicit] [SHIFT]")
     };
     let n: i64 = n.parse().context("N")?;
     let runs: usize = runs.parse().context("RUNS")?;
@@ -332,10 +333,18 @@ fn run_invoke(args: &[String]) -> Result<i32> {
         Some("explicit") => wasmaot::BoundsChecks::Explicit,
         Some(o) => bail!("invoke: unknown bounds-check mode `{o}`"),
     };
+    let code_shift: u32 = match rest.get(1) {
+        Some(s) => s.parse().context("SHIFT")?,
+        None => 0,
+    };
+    if rest.len() > 2 {
+        bail!("invoke: FILE N RUNS [guard|explicit] [SHIFT]");
+    }
     let bytes = std::fs::read(file).with_context(|| file.clone())?;
     let opts = wasmaot::CompileOptions {
         name: "bench".into(),
         bounds_checks: bounds,
+        code_shift,
         ..Default::default()
     };
     let t = Instant::now();
