@@ -18,7 +18,6 @@
 use super::bounds::{covers, split_constant};
 use super::loop_checks::{compare_of, IndexCheck};
 use cranelift_codegen::dominator_tree::DominatorTree;
-use cranelift_codegen::flowgraph::ControlFlowGraph;
 use cranelift_codegen::ir::{Function, Value};
 use std::collections::HashMap;
 
@@ -28,12 +27,14 @@ const MAX_CANDIDATES: usize = 32;
 
 /// Removes the compare of every check in `checks` (in translation order) that an earlier
 /// check dominates and covers; returns the checks still in place.
-pub(super) fn remove(func: &mut Function, checks: Vec<IndexCheck>) -> Vec<IndexCheck> {
+pub(super) fn remove(
+    func: &mut Function,
+    domtree: &DominatorTree,
+    checks: Vec<IndexCheck>,
+) -> Vec<IndexCheck> {
     if checks.len() < 2 {
         return checks;
     }
-    let cfg = ControlFlowGraph::with_function(func);
-    let domtree = DominatorTree::with_function(func, &cfg);
     // The checks of each memory and base `x`, with their constants `j` (index `x + j`).
     let mut by_base: HashMap<(u32, Value), Vec<(usize, u64)>> = HashMap::new();
     for (n, c) in checks.iter().enumerate() {

@@ -81,12 +81,13 @@ const MAX_DEPTH: u32 = 8;
 /// Moves the compare of every check in `checks` that the guard covers after the first trip
 /// (see the module docs) to its loop's entry edge. Inner loops go first, so that a compare
 /// moved to an entry in an outer loop's header can move on to that loop's entry.
-pub(super) fn move_to_loop_entries(func: &mut Function, checks: &[IndexCheck]) {
-    if checks.is_empty() {
-        return;
-    }
-    let cfg = ControlFlowGraph::with_function(func);
-    let domtree = DominatorTree::with_function(func, &cfg);
+/// `cfg` and `domtree` are `func`'s.
+pub(super) fn move_to_loop_entries(
+    func: &mut Function,
+    cfg: &ControlFlowGraph,
+    domtree: &DominatorTree,
+    checks: &[IndexCheck],
+) {
     // A loop's header comes before the headers of the loops inside it in reverse post-order.
     let mut rpo = SecondaryMap::<Block, usize>::new();
     for (n, &b) in domtree.cfg_rpo().enumerate() {
@@ -107,7 +108,7 @@ pub(super) fn move_to_loop_entries(func: &mut Function, checks: &[IndexCheck]) {
         consider(c.trap, func, &mut headers);
     }
     while let Some((_, header)) = headers.pop() {
-        let Some(mut lp) = Loop::new(func, &cfg, &domtree, header) else {
+        let Some(mut lp) = Loop::new(func, cfg, domtree, header) else {
             continue;
         };
         for moved in lp.move_checks(func, &ends) {

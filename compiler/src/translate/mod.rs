@@ -27,6 +27,8 @@ pub use env::trap_kind;
 
 use crate::error::{unsupported, CompileError, Result};
 use crate::module::ModuleEnv;
+use cranelift_codegen::dominator_tree::DominatorTree;
+use cranelift_codegen::flowgraph::ControlFlowGraph;
 use cranelift_codegen::ir::{
     self, types, AbiParam, AliasRegion, AliasRegionData, Block, BlockArg, Function, InstBuilder,
     Signature, Type, UserExternalName, UserFuncName, Value,
@@ -294,8 +296,13 @@ pub fn translate_function(
     let index_checks = std::mem::take(&mut t.index_checks);
     t.b.finalize(isa.frontend_config());
     redundant_params::remove(func);
-    let index_checks = dominated_checks::remove(func, index_checks);
-    loop_checks::move_to_loop_entries(func, &index_checks);
+    if !index_checks.is_empty() {
+        // Neither pass changes the control flow: one dominator tree serves both.
+        let cfg = ControlFlowGraph::with_function(func);
+        let domtree = DominatorTree::with_function(func, &cfg);
+        let index_checks = dominated_checks::remove(func, &domtree, index_checks);
+        loop_checks::move_to_loop_entries(func, &cfg, &domtree, &index_checks);
+    }
     Ok(())
 }
 
