@@ -547,7 +547,7 @@ def write_report(args, env, wls, cells, icells, unavailable, comp, m64, mem_cmd,
         placement_table(L, m64, args.runs)
         inst = [(r["name"], k, v[1]) for r in m64 for k, v in r["cols"].items() if v and v[1] is not None]
         if inst:
-            L.append("Instantiation (wasmaot, median): " + "; ".join("%s %s %.0f µs" % (n, k.split()[1], 1e6 * t)
+            L.append("Instantiation (wasmaot, median): " + "; ".join("%s %s %.0f µs" % (n, k.split(" ", 1)[1], 1e6 * t)
                                                                    for n, k, t in inst) + ".")
             L.append("")
     else:
