@@ -5,7 +5,7 @@ line the code starts on, without changing one instruction. Each workload runs at
 16, 32 and 48 next to Wasmtime, interleaved, and the report shows the spread: on this host
 the same code runs up to ~25-35% slower or faster with placement alone (benches/FINDINGS.md,
 finding 30), which is more than the 3% line the Wasmtime target draws."""
-from common import TARGET_VS_WASMTIME, log
+from common import TARGET_VS_WASMTIME, log, median
 
 RUNNER = "wasmaot+%d"
 
@@ -35,6 +35,18 @@ def measure_layout(runners, wls, shifts, expected, runs):
     return cells
 
 
+def median_vs_wasmtime(wls, cells, shifts):
+    """{workload: median over the placements (0 and `shifts`) of wasmaot's CPU time, over
+    Wasmtime's}, for the workloads where every run's checksum matched."""
+    out = {}
+    for name, *_ in wls:
+        cs = [cells[(RUNNER % s, name)] for s in [0] + shifts]
+        w = cells[("wasmtime", name)]
+        if all(c.ok and c.cpu for c in cs) and w.ok and w.cpu:
+            out[name] = median([c.cpu for c in cs]) / w.cpu
+    return out
+
+
 def layout_section(L, wls, cells, shifts, runs, fmt_s, fmt_r):
     """Appends the code-placement table; returns whether every run's checksum matched."""
     shifts = [0] + shifts
@@ -48,7 +60,9 @@ def layout_section(L, wls, cells, shifts, runs, fmt_s, fmt_r):
              (", ".join(str(s) for s in shifts), runs, TARGET_VS_WASMTIME))
     L.append("")
     hdr = ["workload"] + ["+%d s" % s for s in shifts] + ["Wasmtime s", "spread",
-                                                          "wasmaot/Wasmtime, best … worst placement"]
+                                                          "wasmaot/Wasmtime, best … worst placement",
+                                                          "median placement/Wasmtime"]
+    medians = median_vs_wasmtime(wls, cells, shifts[1:])
     L.append("| " + " | ".join(hdr) + " |")
     L.append("|" + " --- |" * len(hdr))
     ok = True
@@ -79,6 +93,8 @@ def layout_section(L, wls, cells, shifts, runs, fmt_s, fmt_r):
                 row.append("—")
         else:
             row += ["—", "—"]
+        x = medians.get(name)
+        row.append(fmt_r(x, 3) + (" ⚠" if x > TARGET_VS_WASMTIME else "") if x else "—")
         L.append("| " + " | ".join(row) + " |")
     L.append("")
     if wide:

@@ -26,7 +26,7 @@ from common import (  # noqa: E402
     geomean,
     median,
 )
-from layout import layout_section
+from layout import layout_section, median_vs_wasmtime
 from sections import compile_wall, memory_bench_rows
 
 
@@ -392,6 +392,14 @@ def write_report(args, env, wls, cells, icells, unavailable, comp, m64, mem_cmd,
             args.runs, fmt_r(max(best_wt)[0], 3), max(best_wt)[1],
             "; over: " + ", ".join("%s %s" % (n, fmt_r(x, 3)) for n, x in best_over) if best_over else "",
             "n/a (--quick)" if quick else ("pass" if not best_over else "fail")))
+    pm = median_vs_wasmtime(wls, placement[0], placement[1]) if placement else {}
+    if pm:
+        worst_pm = max((x, n) for n, x in pm.items())
+        over_pm = [(n, x) for n, x in pm.items() if x > TARGET_VS_WASMTIME]
+        L.append("| (same, on the median of the %d code placements; informational) | worst %s (%s)%s | %s |" % (
+            len(placement[1]) + 1, fmt_r(worst_pm[0], 3), worst_pm[1],
+            "; over: " + ", ".join("%s %s" % (n, fmt_r(x, 3)) for n, x in over_pm) if over_pm else "",
+            "pass" if not over_pm else "fail"))
     L.append("| ≥ %.0f× faster than the fastest interpreter, geomean | %s | %s |" % (
         TARGET_INTERP_GEOMEAN, fmt_r(g_int), pf(g_int >= TARGET_INTERP_GEOMEAN if g_int else None)))
     L.append("| ≥ %.0f× faster than the fastest interpreter on every workload | min %s (%s) | %s |" % (
