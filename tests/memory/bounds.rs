@@ -243,7 +243,7 @@ fn length_is_reloaded_after_calls_and_grow() {
 }
 
 /// Memory64 accesses after a passed compare skip theirs when they are at the same index or at
-/// the index plus a small constant (compiler/src/translate/bounds.rs): each such access must
+/// the index plus a small constant (compiler/src/translate/dominated_checks.rs): each such access must
 /// still trap exactly when it is out of bounds, at any size of the memory, and the accesses
 /// before it must have happened.
 const COVERED64: &str = r#"(module

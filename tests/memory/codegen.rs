@@ -295,8 +295,8 @@ fn objdump(object: &[u8]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// Which later memory64 accesses an earlier compare covers (compiler/src/translate/bounds.rs
-/// within a construct, dominated_checks.rs across construct ends): the same index, the index
+/// Which later memory64 accesses an earlier compare covers (compiler/src/translate/
+/// dominated_checks.rs): the same index, the index
 /// plus a constant that keeps the access inside the guard, or, with no static offset, minus
 /// one within the pre-guard below the base, wherever the compare dominates the access. Not: a
 /// step down with a static offset or past the pre-guard, a constant past the guard, the

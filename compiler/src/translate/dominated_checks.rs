@@ -1,24 +1,38 @@
-//! Memory64 compares that an earlier compare covers wherever it dominates, not only inside
-//! its own Wasm construct.
+//! Memory64 compares that an earlier compare makes redundant, wherever it dominates.
 //!
-//! While translating, `bounds.rs` drops a compare that an earlier one covers, but it must
-//! forget its facts at each construct's `end`: a local read after the `end` of an `if` is a
-//! block parameter at that point, not the value the compare saw. Once the function is
-//! translated and `redundant_params.rs` has made such parameters aliases of the one value
-//! they always carry, the same rule holds across construct ends, with the dominator tree
-//! saying where a compare has run: a compare of `x + k` goes when a compare of `x + j` of the
-//! same memory dominates it and covers it by `bounds.rs`'s rule (`covers`).
+//! A memory64 access whose `offset + size` fits in the guard traps unless `index <= length`
+//! (see `memory.rs`). Once that compare has passed for `x + j` (`x` a value, `j` a constant,
+//! often 0), it covers a later access at `x + k`:
 //!
-//! The covering compare may itself be gone by the time the code runs (dropped here, or moved
-//! to a loop entry by `loop_checks.rs`): the access right after it still runs first, and a
-//! memory64 access that did not fault had its index in bounds, whether a compare or a guard
-//! made it so. bytes64's search loop, `b[i] == p0 && b[i + 1] == p1 && …` unrolled by two,
-//! kept a compare for the second half's `b[i + 1]`, behind the `if` of the first half.
+//! - for `j <= k`, when `k - j + offset + size` fits in the guard: the `x + j` that passed is
+//!   at most `length < 2^63`, whether or not it wrapped, so `x + k` does not wrap and the
+//!   access ends at most that far past `length`, inside the guard every memory64 reservation
+//!   has, where it faults at its own trap site;
+//! - for `k < j`, when the access has no static offset to carry it back up and `j - k` fits
+//!   in the pre-guard below the base: `x + j` may have wrapped around and `x + k` not, but
+//!   then `x + k` lies within `j - k` below 2^64, an address in the pre-guard; without the
+//!   wrap `x + k` is below `x + j` and in bounds.
+//!
+//! clang writes the unrolled `b[i]`, `b[i + 1]`, … of a loop over a memory64 buffer as
+//! separate `i64.add`s, in either order, so this removes three of four compares in such
+//! loops. (Cranelift's mid-end merges identical compares, such as those of a load and a store
+//! of one element; it cannot see that `x` covers `x + k`.) Lengths never shrink, so the fact
+//! holds wherever the compare dominates, across calls and `memory.grow`.
+//!
+//! The pass runs once the function is translated and `redundant_params.rs` has made the
+//! block parameters the frontend creates for locals read after a construct's `end` aliases
+//! of the one value they carry, so a compare before an `if` covers accesses after it:
+//! bytes64's search loop, `b[i] == p0 && b[i + 1] == p1 && …` unrolled by two, reads
+//! `b[i + 1]` again after the first half's `if`. The covering compare may itself be gone by
+//! the time the code runs (dropped here, or moved to a loop entry by `loop_checks.rs`): the
+//! access right after it still runs first, and a memory64 access that did not fault had its
+//! index in bounds, whether a compare or a guard made it so.
 
-use super::bounds::{covers, split_constant};
+use super::iconst_value;
 use super::loop_checks::{compare_of, IndexCheck};
+use super::memory::{GUARD_BYTES, PRE_GUARD_BYTES};
 use cranelift_codegen::dominator_tree::DominatorTree;
-use cranelift_codegen::ir::{Function, Value};
+use cranelift_codegen::ir::{DataFlowGraph, Function, InstructionData, Opcode, Value, ValueDef};
 use std::collections::HashMap;
 
 /// Earlier compares of the same index looked at for each compare (the nearest ones first): a
@@ -74,4 +88,35 @@ pub(super) fn remove(
             }
         })
         .collect()
+}
+
+/// Whether a passed memory64 compare of `x + j` covers an access at `x + k` that reaches
+/// `end` bytes past it (at most the guard), `offset` of them its static offset: up within the
+/// guard, or down within the pre-guard with no static offset (see the module docs).
+fn covers(j: u64, k: u64, end: u64, offset: u64) -> bool {
+    if j <= k {
+        k - j <= GUARD_BYTES - end
+    } else {
+        offset == 0 && j - k <= PRE_GUARD_BYTES
+    }
+}
+
+/// `v` as `x + k` for a constant `k` (an `iadd` with a constant operand), else `v + 0`; `x`
+/// with aliases resolved.
+fn split_constant(dfg: &DataFlowGraph, v: Value) -> (Value, u64) {
+    let v = dfg.resolve_aliases(v);
+    if let ValueDef::Result(inst, 0) = dfg.value_def(v) {
+        if let InstructionData::Binary {
+            opcode: Opcode::Iadd,
+            args: [a, b],
+        } = dfg.insts[inst]
+        {
+            match (iconst_value(dfg, a), iconst_value(dfg, b)) {
+                (_, Some(k)) => return (dfg.resolve_aliases(a), k as u64),
+                (Some(k), _) => return (dfg.resolve_aliases(b), k as u64),
+                _ => {}
+            }
+        }
+    }
+    (v, 0)
 }

@@ -12,8 +12,8 @@
 //!   far, `bounds.rs`), and no guard region is needed, so the reservation can be just the
 //!   maximum;
 //! - memory64 traps unless `index <= length` when `offset + size` fits in the 4 GiB guard that
-//!   every memory64 reservation has (one compare, the guard catches the rest; `bounds.rs`
-//!   drops the compare where an earlier, dominating one covers it, and `loop_checks.rs`
+//!   every memory64 reservation has (one compare, the guard catches the rest;
+//!   `dominated_checks.rs` drops the compare where an earlier, dominating one covers it, and `loop_checks.rs`
 //!   makes it once at a loop's entry where the guard covers every later trip), otherwise
 //!   `index + offset + size` is computed with an overflow trap (no wrap-around near 2^64)
 //!   and compared.
@@ -35,7 +35,7 @@ pub const GUARD_BYTES: u64 = 4 << 30;
 
 /// Bytes just below every memory64 memory's base that are guaranteed to fault: an index within
 /// this distance below 2^64 (a small step down from zero, modulo 2^64) traps when the access
-/// has no static offset, without a compare (see `bounds.rs` and `loop_checks.rs`).
+/// has no static offset, without a compare (see `dominated_checks.rs` and `loop_checks.rs`).
 pub const PRE_GUARD_BYTES: u64 = wasmaot_runtime::memory::PRE_GUARD_SIZE;
 
 /// How a load reads memory.
@@ -202,9 +202,8 @@ impl Translator<'_, '_> {
                 self.trap_and_continue(TrapKind::MemoryOutOfBounds);
             } else if end as u64 <= GUARD_BYTES {
                 // index <= length; the guard after the reservation catches offset + size.
-                if !self.index_known_in_bounds(mem, idx, end as u64, offset) {
-                    self.check_index_le_length(mem, idx, end as u64, offset);
-                }
+                // (`dominated_checks.rs` drops the compares earlier ones cover.)
+                self.check_index_le_length(mem, idx, end as u64, offset);
             } else {
                 let end = self.b.ins().iconst(types::I64, end as i64);
                 let last = self.b.ins().uadd_overflow_trap(idx, end, oob);
@@ -213,7 +212,7 @@ impl Translator<'_, '_> {
                 self.b.ins().trapnz(out, oob);
             }
         } else if self.opts.bounds_checks == BoundsChecks::Explicit
-            && !self.index_known_in_bounds(mem, index, end as u64, offset)
+            && !self.index_known_in_bounds(mem, index, end as u64)
         {
             // Full check, independent of any guard region: `idx < 2^32` and `end < 2^33`, so
             // `idx + end` cannot wrap.
@@ -262,9 +261,9 @@ impl Translator<'_, '_> {
         }
     }
 
-    /// Traps unless the memory64 index `idx <= length`, and remembers that it passed (and,
-    /// for `loop_checks.rs`, that the access right after it reaches `end` bytes past `idx`,
-    /// `offset` of them its static offset).
+    /// Traps unless the memory64 index `idx <= length`, and records the check for
+    /// `dominated_checks.rs` and `loop_checks.rs` (with how far past `idx` the access right
+    /// after it reaches, `end`, `offset` of them its static offset).
     fn check_index_le_length(&mut self, mem: u32, idx: Value, end: u64, offset: u64) {
         let out = match self.fixed_memory_length(mem) {
             Some(len) => self
@@ -286,7 +285,6 @@ impl Translator<'_, '_> {
             end,
             offset,
         });
-        self.note_index_checked(mem, idx, 0);
     }
 
     /// Emits an unconditional trap and continues in a fresh (unreachable) block, so the
