@@ -11,6 +11,7 @@ pub mod header;
 pub mod hoist_remat;
 pub mod module;
 pub mod object;
+pub mod small_multiplies;
 pub mod symbols;
 pub mod trampolines;
 pub mod translate;
