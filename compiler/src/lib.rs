@@ -9,6 +9,7 @@ pub mod error;
 pub mod frozen_tables;
 pub mod header;
 pub mod hoist_remat;
+pub mod loop_entry_copies;
 pub mod module;
 pub mod object;
 pub mod small_multiplies;

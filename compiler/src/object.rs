@@ -10,7 +10,7 @@ use crate::module::ModuleEnv;
 use crate::symbols::{self, Namer};
 use crate::trampolines;
 use crate::translate::{self, wasm_signature, CodegenOptions};
-use crate::{hoist_remat, small_multiplies, widen_params};
+use crate::{hoist_remat, loop_entry_copies, small_multiplies, widen_params};
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::Function;
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetIsa};
@@ -96,8 +96,8 @@ fn compile_bodies(
 }
 
 /// Compiles the translated `ctx.func` as `Context::compile` would, with
-/// [`hoist_remat::hoist`], [`widen_params::widen`] and [`small_multiplies::rewrite`] between
-/// Cranelift's mid-end and lowering. `Context::compile` runs both in one call, so this runs
+/// [`hoist_remat::hoist`], [`widen_params::widen`], [`small_multiplies::rewrite`] and
+/// [`loop_entry_copies::insert`] between Cranelift's mid-end and lowering. `Context::compile` runs both in one call, so this runs
 /// the mid-end (`Context::optimize`), our passes, and lowers with
 /// `TargetIsa::compile_function` and its own register-allocator context `ra`. The mid-end
 /// leaves the dominator tree valid, and none of our passes changes the control flow.
@@ -113,7 +113,8 @@ pub(crate) fn compile_function(
         let hoisted = hoist_remat::hoist(&mut ctx.func, &ctx.domtree, &ctx.loop_analysis);
         let widened = widen_params::widen(&mut ctx.func, &ctx.loop_analysis);
         let multiplies = small_multiplies::rewrite(&mut ctx.func);
-        if hoisted + widened + multiplies > 0 {
+        let copies = loop_entry_copies::insert(&mut ctx.func, &ctx.loop_analysis);
+        if hoisted + widened + multiplies + copies > 0 {
             ctx.func.dfg.resolve_all_aliases();
             // With `enable_verifier` (debug builds), the edited function is checked too.
             ctx.verify_if(isa)?;

@@ -1,0 +1,116 @@
+//! Copies of an innermost loop's entry arguments in functions with calls
+//! (compiler/src/loop_entry_copies.rs): checked on the optimised CLIF (a copy on the entry
+//! edge of the inner loop of a function with a call, none without the call and none for the
+//! outer loop) and by running the loops against a Rust model.
+
+mod common;
+
+use common::{call, instance};
+use wasmaot::runtime::Val::{I32, I64};
+use wasmaot::CompileOptions;
+
+/// `scan(n, rounds)`: `rounds` times, a call and then a loop over bytes `0..n` that carries
+/// a sum, a count and a sampling counter (like `sieve`'s scan loop) from round to round.
+/// `scan_nocall` is the same without the call. `fill(n)` writes bytes `0..n`.
+fn module(with_call: bool) -> String {
+    let call = if with_call {
+        "(call $bump (local.get $r))"
+    } else {
+        ""
+    };
+    let name = if with_call { "scan" } else { "scan_nocall" };
+    format!(
+        r#"(module (memory 1)
+  (global $g (mut i32) (i32.const 0))
+  (func $bump (param i32) (global.set $g (i32.add (global.get $g) (local.get 0))))
+  (func (export "{name}") (param $n i32) (param $rounds i32) (result i64)
+    (local $sum i64) (local $count i64) (local $sampled i32) (local $r i32) (local $i i32)
+    (loop $outer
+      {call}
+      (local.set $i (i32.const 0))
+      (loop $inner
+        (if (i32.eqz (i32.load8_u (local.get $i)))
+          (then
+            (local.set $count (i64.add (local.get $count) (i64.const 1)))
+            (local.set $sampled (i32.add (local.get $sampled) (i32.const 1)))
+            (if (i32.eq (local.get $sampled) (i32.add (local.get $r) (i32.const 1)))
+              (then
+                (local.set $sampled (i32.const 0))
+                (local.set $sum (i64.add (local.get $sum)
+                  (i64.mul (local.get $count) (i64.extend_i32_u (local.get $i)))))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $inner (i32.lt_u (local.get $i) (local.get $n))))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br_if $outer (i32.lt_u (local.get $r) (local.get $rounds))))
+    (i64.add (i64.mul (local.get $sum) (i64.const 1000003))
+      (i64.add (local.get $count) (i64.extend_i32_u (global.get $g)))))
+  (func (export "fill") (param $n i32) (local $i i32)
+    (loop $l
+      (i32.store8 (local.get $i) (i32.rem_u (i32.mul (local.get $i) (local.get $i)) (i32.const 3)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))))"#
+    )
+}
+
+/// The entry copies in the optimised CLIF of the scanning function (index 1): `iadd`s of a
+/// zero constant.
+fn copies(with_call: bool) -> Vec<String> {
+    let d =
+        wasmaot::debug::dump_function(module(with_call).as_bytes(), 1, &CompileOptions::default())
+            .unwrap();
+    d.optimized
+        .lines()
+        .filter(|l| l.contains(" = iadd ") && l.trim_end().ends_with("= 0"))
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn inner_loop_entries_are_copied_only_in_functions_with_calls() {
+    let with = copies(true);
+    // The sum, the count and the sampling counter come from the outer loop's parameters.
+    assert!(
+        with.len() >= 3,
+        "expected the inner loop's entry arguments copied, found {with:?}"
+    );
+    let without = copies(false);
+    assert!(without.is_empty(), "copies without a call: {without:?}");
+}
+
+/// The Rust model of `scan` (`with_call`) and `scan_nocall`.
+fn model(bytes: &[u8], rounds: u32, with_call: bool) -> u64 {
+    let (mut sum, mut count, mut sampled, mut g) = (0u64, 0u64, 0u32, 0u32);
+    for r in 0..rounds {
+        if with_call {
+            g = g.wrapping_add(r);
+        }
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == 0 {
+                count += 1;
+                sampled += 1;
+                if sampled == r + 1 {
+                    sampled = 0;
+                    sum = sum.wrapping_add(count.wrapping_mul(i as u64));
+                }
+            }
+        }
+    }
+    sum.wrapping_mul(1000003)
+        .wrapping_add(count.wrapping_add(u64::from(g)))
+}
+
+#[test]
+fn copied_loops_compute_what_the_model_does() {
+    for with_call in [true, false] {
+        let name = if with_call { "scan" } else { "scan_nocall" };
+        for (n, rounds) in [(1u32, 1u32), (7, 3), (1000, 5), (4096, 9)] {
+            // A fresh instance each time: the global starts at 0.
+            let inst = instance(&module(with_call));
+            let bytes: Vec<u8> = (0..n).map(|i| (i.wrapping_mul(i) % 3) as u8).collect();
+            call(&inst, "fill", &[I32(n as i32)]).unwrap();
+            let got = call(&inst, name, &[I32(n as i32), I32(rounds as i32)]).unwrap();
+            let want = model(&bytes, rounds, with_call);
+            assert_eq!(got, vec![I64(want as i64)], "{name}({n}, {rounds})");
+        }
+    }
+}
