@@ -32,7 +32,23 @@ fn calls(func: &Function, block: Block) -> bool {
 /// Inserts the entry copies of `func`'s innermost loops (see the module documentation) and
 /// returns how many. `loops` must describe `func`.
 pub fn insert(func: &mut Function, loops: &LoopAnalysis) -> usize {
-    if !func.layout.blocks().any(|b| calls(func, b)) {
+    // The loops that contain a call (with every loop around them), found in one walk.
+    let mut with_call = EntitySet::<Loop>::new();
+    let mut any_call = false;
+    for block in func.layout.blocks() {
+        if !calls(func, block) {
+            continue;
+        }
+        any_call = true;
+        let mut lp = loops.innermost_loop(block);
+        while let Some(l) = lp {
+            if !with_call.insert(l) {
+                break;
+            }
+            lp = loops.loop_parent(l);
+        }
+    }
+    if !any_call {
         return 0;
     }
     let mut outer = EntitySet::<Loop>::new();
@@ -45,13 +61,7 @@ pub fn insert(func: &mut Function, loops: &LoopAnalysis) -> usize {
     let mut inserted = 0;
     for lp in loops.loops() {
         let header = loops.loop_header(lp);
-        if outer.contains(lp)
-            || preds.frozen.contains(header)
-            || func
-                .layout
-                .blocks()
-                .any(|b| loops.is_in_loop(b, lp) && calls(func, b))
-        {
+        if outer.contains(lp) || with_call.contains(lp) || preds.frozen.contains(header) {
             continue;
         }
         for &site in &preds.sites[header] {
