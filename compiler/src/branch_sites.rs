@@ -3,7 +3,9 @@
 //! ([`crate::translate`]'s redundant-parameter removal, [`crate::widen_params`]).
 
 use cranelift_codegen::entity::{EntitySet, SecondaryMap};
-use cranelift_codegen::ir::{Block, BlockCall, Function, Inst, InstructionData, JumpTable};
+use cranelift_codegen::ir::{
+    Block, BlockArg, BlockCall, Function, Inst, InstructionData, JumpTable, Value,
+};
 
 /// Where one branch target (a `BlockCall`) lives.
 #[derive(Clone, Copy)]
@@ -25,6 +27,26 @@ impl Site {
             },
             Site::Table(jt, n) => func.dfg.jump_tables[jt].all_branches()[n],
         }
+    }
+
+    /// Argument `i` this site passes, if it is a plain value (aliases resolved).
+    pub(crate) fn arg(self, func: &Function, i: usize) -> Option<Value> {
+        match self.call(func).args(&func.dfg.value_lists).nth(i)? {
+            BlockArg::Value(v) => Some(func.dfg.resolve_aliases(v)),
+            _ => None,
+        }
+    }
+
+    /// Replaces argument `i` this site passes by `v`.
+    pub(crate) fn set_arg(self, func: &mut Function, i: usize, v: Value) {
+        let mut call = self.call(func);
+        let mut k = 0;
+        call.update_args(&mut func.dfg.value_lists, |a| {
+            let a = if k == i { BlockArg::Value(v) } else { a };
+            k += 1;
+            a
+        });
+        *self.call_mut(func) = call;
     }
 
     /// The branch target at this site, for editing.

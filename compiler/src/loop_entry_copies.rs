@@ -19,7 +19,7 @@
 use crate::branch_sites::{Preds, Site};
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::entity::EntitySet;
-use cranelift_codegen::ir::{types, Block, BlockArg, Function, InstBuilder, ValueDef};
+use cranelift_codegen::ir::{types, Block, Function, InstBuilder, ValueDef};
 use cranelift_codegen::loop_analysis::{Loop, LoopAnalysis};
 
 /// Whether `block` contains a call.
@@ -74,36 +74,29 @@ pub fn insert(func: &mut Function, loops: &LoopAnalysis) -> usize {
             if loops.is_in_loop(from, lp) {
                 continue;
             }
-            let old: Vec<BlockArg> = site.call(func).args(&func.dfg.value_lists).collect();
-            let mut new = Vec::with_capacity(old.len());
-            for arg in old {
-                let copy = match arg {
-                    BlockArg::Value(v) => {
-                        let v = func.dfg.resolve_aliases(v);
-                        let ty = func.dfg.value_type(v);
-                        let local = match func.dfg.value_def(v) {
-                            ValueDef::Result(i, _) => func.layout.inst_block(i) == Some(from),
-                            ValueDef::Param(..) => false,
-                            ValueDef::Union(..) => true,
-                        };
-                        ((ty == types::I32 || ty == types::I64)
-                            && !local
-                            && crate::translate::iconst_value(&func.dfg, v).is_none())
-                        .then(|| {
-                            let mut cur = FuncCursor::new(func).at_inst(branch);
-                            let zero = cur.ins().iconst(ty, 0);
-                            cur.ins().iadd(v, zero)
-                        })
-                    }
-                    _ => None,
+            let count = site.call(func).args(&func.dfg.value_lists).count();
+            for i in 0..count {
+                let Some(v) = site.arg(func, i) else {
+                    continue;
                 };
-                inserted += usize::from(copy.is_some());
-                new.push(copy.map_or(arg, BlockArg::Value));
+                let ty = func.dfg.value_type(v);
+                let computed_here = match func.dfg.value_def(v) {
+                    ValueDef::Result(inst, _) => func.layout.inst_block(inst) == Some(from),
+                    ValueDef::Param(..) => false,
+                    ValueDef::Union(..) => true,
+                };
+                if (ty != types::I32 && ty != types::I64)
+                    || computed_here
+                    || crate::translate::iconst_value(&func.dfg, v).is_some()
+                {
+                    continue;
+                }
+                let mut cur = FuncCursor::new(func).at_inst(branch);
+                let zero = cur.ins().iconst(ty, 0);
+                let copy = cur.ins().iadd(v, zero);
+                site.set_arg(func, i, copy);
+                inserted += 1;
             }
-            let mut call = site.call(func);
-            let mut args = new.into_iter();
-            call.update_args(&mut func.dfg.value_lists, |a| args.next().unwrap_or(a));
-            *site.call_mut(func) = call;
         }
     }
     inserted

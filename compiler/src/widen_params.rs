@@ -24,7 +24,7 @@ use crate::branch_sites::{Preds, Site};
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::entity::SecondaryMap;
 use cranelift_codegen::ir::{
-    types, Block, BlockArg, Function, Inst, InstBuilder, InstructionData, Opcode, Value, ValueDef,
+    types, Block, Function, Inst, InstBuilder, InstructionData, Opcode, Value, ValueDef,
 };
 use cranelift_codegen::loop_analysis::LoopAnalysis;
 
@@ -52,26 +52,6 @@ fn extends_for_free(func: &Function, v: Value) -> bool {
         ),
         _ => false,
     }
-}
-
-/// Argument `i` that `site` passes, if it is a plain value.
-fn arg(func: &Function, site: Site, i: usize) -> Option<Value> {
-    match site.call(func).args(&func.dfg.value_lists).nth(i)? {
-        BlockArg::Value(v) => Some(func.dfg.resolve_aliases(v)),
-        _ => None,
-    }
-}
-
-/// Replaces argument `i` that `site` passes by `v`.
-fn set_arg(func: &mut Function, site: Site, i: usize, v: Value) {
-    let mut call = site.call(func);
-    let mut k = 0;
-    call.update_args(&mut func.dfg.value_lists, |a| {
-        let a = if k == i { BlockArg::Value(v) } else { a };
-        k += 1;
-        a
-    });
-    *site.call_mut(func) = call;
 }
 
 /// Widens the 32-bit block parameters of `func` whose extensions it pays to remove (see the
@@ -134,7 +114,7 @@ pub fn widen(func: &mut Function, loops: &LoopAnalysis) -> usize {
             let Site::Inst(branch, _) = site else {
                 unreachable!("tables excluded above")
             };
-            match arg(func, site, i) {
+            match site.arg(func, i) {
                 Some(v) => {
                     if v != p && wide_of[v].is_none() && !extends_for_free(func, v) {
                         let from = func.layout.inst_block(branch).expect("a placed branch");
@@ -163,7 +143,7 @@ pub fn widen(func: &mut Function, loops: &LoopAnalysis) -> usize {
             func.dfg.change_to_alias(r, wide);
         }
         for &site in &preds.sites[block] {
-            let (Site::Inst(branch, _), Some(v)) = (site, arg(func, site, i)) else {
+            let (Site::Inst(branch, _), Some(v)) = (site, site.arg(func, i)) else {
                 unreachable!("checked above");
             };
             let arg = match wide_of[v] {
@@ -176,7 +156,7 @@ pub fn widen(func: &mut Function, loops: &LoopAnalysis) -> usize {
                     }
                 }
             };
-            set_arg(func, site, i, arg);
+            site.set_arg(func, i, arg);
         }
         widened += 1;
     }
