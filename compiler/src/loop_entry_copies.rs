@@ -65,8 +65,8 @@ pub fn insert(func: &mut Function, loops: &LoopAnalysis) -> usize {
             continue;
         }
         for &site in &preds.sites[header] {
-            // Entry edges only, and only from `jump`s and `brif`s (a `br_table` target's
-            // arguments are shared with its other entries).
+            // Entry edges only, and only from `jump`s and `brif`s: a copy placed before a
+            // `br_table` would run on every dispatch, whichever target it takes.
             let Site::Inst(branch, _) = site else {
                 continue;
             };
