@@ -456,3 +456,72 @@ fn cpu_levels_select_instructions_and_are_checked() {
         .arg(dir.path().join("p.o")));
     assert_clean_failure(&o, &["pentium", "x86-64-v3"]);
 }
+
+/// A module whose `_start` (or, with `in_start_fn`, whose Wasm start function, which runs
+/// during instantiation) counts down from 200 million, then exits with status 3.
+fn spinning_command(in_start_fn: bool) -> String {
+    let spin = r#"(func $spin (local i32)
+        (local.set 0 (i32.const 200000000))
+        (loop $l (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1))))))"#;
+    let (start_fn, body) = if in_start_fn {
+        ("(start $spin)", "")
+    } else {
+        ("", "(call $spin)")
+    };
+    format!(
+        r#"(module
+          (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+          (memory (export "memory") 1)
+          {spin} {start_fn}
+          (func (export "_start") {body} (call $exit (i32.const 3))))"#
+    )
+}
+
+/// The `(cpu, wall)` seconds of the one `wasmaot-start-time:` line in `err`, if any.
+fn start_time(err: &str) -> Option<(f64, f64)> {
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("wasmaot-start-time:"))
+        .collect();
+    assert!(lines.len() <= 1, "{err}");
+    let kv: std::collections::HashMap<&str, f64> = lines
+        .first()?
+        .split_whitespace()
+        .skip(1)
+        .map(|f| {
+            let (k, v) = f.split_once('=').expect("key=value");
+            (k, v.parse().expect("seconds"))
+        })
+        .collect();
+    Some((kv["cpu"], kv["wall"]))
+}
+
+#[test]
+fn start_time_is_printed_on_request_and_covers_only_start() {
+    let dir = tempfile::tempdir().unwrap();
+    for in_start_fn in [false, true] {
+        let src = write_file(dir.path(), "spin.wat", &spinning_command(in_start_fn));
+        let exe = dir.path().join("spin");
+        let o = run(wasmaot().arg("build").arg(&src).arg("-o").arg(&exe));
+        assert!(o.status.success(), "{}", stderr(&o));
+        let mut built = Command::new(&exe);
+        let mut ran = wasmaot();
+        ran.arg("run").arg(&src);
+        for cmd in [&mut built, &mut ran] {
+            let o = run(cmd.env_remove("WASMAOT_START_TIME"));
+            assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+            assert_eq!(start_time(&stderr(&o)), None, "not asked for");
+            let o = run(cmd.env("WASMAOT_START_TIME", "1"));
+            assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+            let (cpu, wall) = start_time(&stderr(&o)).expect("a start-time line");
+            assert!(wall + 1e-3 >= cpu, "cpu {cpu} wall {wall}");
+            // 200 million dependent decrements take over 0.02 s on any x86-64; `_start`
+            // runs them, or (with the start function) instantiation already did.
+            if in_start_fn {
+                assert!(cpu < 0.01, "instantiation was timed: {cpu} s");
+            } else {
+                assert!(cpu > 0.02, "the loop was not timed: {cpu} s");
+            }
+        }
+    }
+}

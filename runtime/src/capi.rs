@@ -568,6 +568,7 @@ unsafe fn c_strings(list: *const *const c_char) -> Vec<String> {
 /// and returns its exit status. `dirs` holds `"rw:HOST::GUEST"` / `"ro:HOST::GUEST"` grants and
 /// `envs` `"KEY=VALUE"` pairs (both NULL-terminated, fixed at build time); with `inherit_env`
 /// the process environment is passed too. Errors print one line and give status 1, traps 134.
+/// With `WASMAOT_START_TIME` set, the time spent in `_start` is printed on stderr.
 ///
 /// # Safety
 /// `descriptor` is a linked module descriptor; the arrays are valid as described.
@@ -619,5 +620,14 @@ pub unsafe extern "C" fn wasmaot_run_command(
             None => Preopen::parse(d.strip_prefix("rw:").unwrap_or(d), false),
         })
         .collect();
-    run_command_status(&module, &CommandConfig { args, env, dirs })
+    let time_start = CommandConfig::time_start_from_env();
+    run_command_status(
+        &module,
+        &CommandConfig {
+            args,
+            env,
+            dirs,
+            time_start,
+        },
+    )
 }

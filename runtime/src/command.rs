@@ -16,6 +16,15 @@ use std::sync::{Arc, Mutex};
 /// Exit status of a program that trapped (128 + SIGABRT, as Wasmtime's CLI uses).
 pub const TRAP_EXIT_STATUS: i32 = 134;
 
+/// Host environment variable that sets [`CommandConfig::time_start`] in `wasmaot run` and in
+/// executables made by `wasmaot build`, so that a benchmark can time the same span (the
+/// `_start` call) that it times in an embedded engine.
+pub const START_TIME_ENV: &str = "WASMAOT_START_TIME";
+
+/// Prefix of the stderr line [`CommandConfig::time_start`] prints:
+/// `wasmaot-start-time: cpu=SECONDS wall=SECONDS`.
+pub const START_TIME_PREFIX: &str = "wasmaot-start-time:";
+
 /// A preopened directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Preopen {
@@ -51,6 +60,30 @@ pub struct CommandConfig {
     pub env: Vec<(String, String)>,
     /// Preopened directories.
     pub dirs: Vec<Preopen>,
+    /// Print the CPU time of this thread and the wall time spent in `_start` (after
+    /// instantiation, before the instance is torn down) on stderr, as a
+    /// [`START_TIME_PREFIX`] line.
+    pub time_start: bool,
+}
+
+impl CommandConfig {
+    /// `time_start` as the host environment asks ([`START_TIME_ENV`] set to anything).
+    pub fn time_start_from_env() -> bool {
+        std::env::var_os(START_TIME_ENV).is_some()
+    }
+}
+
+/// CPU time this thread has used, in seconds (user and system, like Python's
+/// `time.thread_time`).
+fn thread_cpu_seconds() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_THREAD_CPUTIME_ID exists on every
+    // Linux this runtime supports, and on failure `ts` stays zero.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
 
 /// Instantiates `module` with WASI per `config` (plus any definitions already in `linker`)
@@ -80,7 +113,18 @@ pub fn run_command(
     let outcome = linker
         .instantiate(module)
         .and_then(|inst| match inst.get_func("_start") {
-            Some(f) => f.call(&[]).map(|_| ()),
+            Some(f) => {
+                let (cpu0, wall0) = (thread_cpu_seconds(), std::time::Instant::now());
+                let r = f.call(&[]).map(|_| ());
+                if config.time_start {
+                    let (cpu, wall) = (thread_cpu_seconds() - cpu0, wall0.elapsed());
+                    eprintln!(
+                        "{START_TIME_PREFIX} cpu={cpu:.6} wall={:.6}",
+                        wall.as_secs_f64()
+                    );
+                }
+                r
+            }
             None => Ok(()),
         });
     match outcome {

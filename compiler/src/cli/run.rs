@@ -115,6 +115,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         args: std::iter::once(a.input.display().to_string())
             .chain(a.args.iter().cloned())
             .collect(),
+        time_start: CommandConfig::time_start_from_env(),
         ..Default::default()
     };
     for kv in &a.caps.envs {
