@@ -74,8 +74,9 @@ impl CommandConfig {
 }
 
 /// CPU time this thread has used, in seconds (user and system, like Python's
-/// `time.thread_time`).
-fn thread_cpu_seconds() -> f64 {
+/// `time.thread_time`): what `time_start` reports, and what the benchmark runner times
+/// in-process engines with.
+pub fn thread_cpu_seconds() -> f64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,

@@ -18,16 +18,7 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use std::time::Instant;
-
-fn cpu_now() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: plain syscall writing into a local.
-    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-}
+use wasmaot::runtime::command::thread_cpu_seconds;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -299,9 +290,9 @@ fn run_wasmi(args: &[String]) -> Result<i32> {
     let start = instance
         .get_typed_func::<(), ()>(&store, "_start")
         .map_err(|e| anyhow!("wasmi: _start: {e}"))?;
-    let (c0, w0) = (cpu_now(), Instant::now());
+    let (c0, w0) = (thread_cpu_seconds(), Instant::now());
     let res = start.call(&mut store, ());
-    let (cpu, wall) = (cpu_now() - c0, w0.elapsed().as_secs_f64());
+    let (cpu, wall) = (thread_cpu_seconds() - c0, w0.elapsed().as_secs_f64());
     let code = match res {
         Ok(()) => 0,
         Err(e) => match e.i32_exit_status() {
@@ -364,11 +355,11 @@ fn run_invoke(args: &[String]) -> Result<i32> {
         let f = inst
             .get_func("run")
             .ok_or_else(|| anyhow!("no export `run`"))?;
-        let (c0, w0) = (cpu_now(), Instant::now());
+        let (c0, w0) = (thread_cpu_seconds(), Instant::now());
         let r = f
             .call(&[wasmaot::runtime::Val::I64(n)])
             .map_err(|e| anyhow!("run: {e}"))?;
-        cpu_t.push(cpu_now() - c0);
+        cpu_t.push(thread_cpu_seconds() - c0);
         wall_t.push(w0.elapsed().as_secs_f64());
         let v = match r.first() {
             Some(wasmaot::runtime::Val::I64(v)) => *v as u64,
