@@ -196,19 +196,22 @@ class Runners:
             return Result(cpu, wall, checksum_of(text))
         raise ValueError(runner)
 
-    def _proc(self, argv, env=None):
-        cpu, wall, code, out, err = spawn_timed(argv, timeout=self.args.timeout, env=env)
+    def _proc(self, argv):
+        cpu, wall, code, out, err = spawn_timed(argv, timeout=self.args.timeout)
         if code != 0:
             return Result(cpu, wall, checksum_of(out), "exit %d: %s" % (code, err.decode(errors="replace")[-300:]))
-        return Result(cpu, wall, checksum_of(out), start=start_time_line(err) if env else None)
+        return Result(cpu, wall, checksum_of(out))
 
     def _aot(self, argv):
         """A wasmaot executable, timed as a whole process and, by the runtime, its `_start`
         call alone (the span Wasmtime's runner times)."""
-        res = self._proc(argv, env=START_TIME_ENV)
-        if res.error is None and res.start is None:
-            res.error = "no `%s` line on stderr" % START_TIME_PREFIX
-        return res
+        cpu, wall, code, out, err = spawn_timed(argv, timeout=self.args.timeout, env=START_TIME_ENV)
+        if code != 0:
+            return Result(cpu, wall, checksum_of(out), "exit %d: %s" % (code, err.decode(errors="replace")[-300:]))
+        start = start_time_line(err)
+        if start is None:
+            return Result(cpu, wall, checksum_of(out), "no `%s` line on stderr" % START_TIME_PREFIX)
+        return Result(cpu, wall, checksum_of(out), start=start)
 
     def _inproc(self, argv):
         cpu, wall, code, out, err = spawn_timed(argv, timeout=self.args.timeout)
