@@ -1,7 +1,8 @@
 //! Copies of an innermost loop's entry arguments in functions with calls
 //! (compiler/src/loop_entry_copies.rs): checked on the optimised CLIF (a copy on the entry
 //! edge of the inner loop of a function with a call, none without the call and none for the
-//! outer loop) and by running the loops against a Rust model.
+//! outer loop; a copy of the memory base for a loop that reads it three times, none for
+//! two) and by running the loops against a Rust model.
 
 mod common;
 
@@ -111,6 +112,108 @@ fn copied_loops_compute_what_the_model_does() {
             let got = call(&inst, name, &[I32(n as i32), I32(rounds as i32)]).unwrap();
             let want = model(&bytes, rounds, with_call);
             assert_eq!(got, vec![I64(want as i64)], "{name}({n}, {rounds})");
+        }
+    }
+}
+
+/// `merge(n, rounds)`: `rounds` times, a call and then a loop over `i` in `0..n` that takes
+/// the minimum of `a[i]` and `b[n - 1 - i]` (arrays at 0 and 4096) and stores it at
+/// `c[i ^ 1]` (at 8192; `stores`: three addresses computed from the memory base per trip) or
+/// only adds it up (two), like `sort`'s merge loop; returns the sum of the minima plus the
+/// words `c[0..n]`. `fill(n)` writes `a` and `b`.
+fn merge_module(stores: bool) -> String {
+    let keep = if stores {
+        "(i32.store offset=8192 (i32.shl (i32.xor (local.get $i) (i32.const 1)) (i32.const 2)) \
+         (local.get $m))"
+    } else {
+        ""
+    };
+    format!(
+        r#"(module (memory 1)
+  (global $g (mut i32) (i32.const 0))
+  (func $bump (param i32) (global.set $g (i32.add (global.get $g) (local.get 0))))
+  (func (export "merge") (param $n i32) (param $rounds i32) (result i64)
+    (local $r i32) (local $i i32) (local $a i32) (local $b i32) (local $m i32) (local $sum i64)
+    (loop $outer
+      (call $bump (local.get $r))
+      (local.set $i (i32.const 0))
+      (loop $inner
+        (local.set $a (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $b (i32.shl (i32.sub (i32.sub (local.get $n) (i32.const 1)) (local.get $i))
+          (i32.const 2)))
+        (local.set $m (select (i32.load (local.get $a)) (i32.load offset=4096 (local.get $b))
+          (i32.lt_s (i32.load (local.get $a)) (i32.load offset=4096 (local.get $b)))))
+        {keep}
+        (local.set $sum (i64.add (local.get $sum) (i64.extend_i32_s (local.get $m))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $inner (i32.lt_u (local.get $i) (local.get $n))))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br_if $outer (i32.lt_u (local.get $r) (local.get $rounds))))
+    (local.set $i (i32.const 0))
+    (loop $check
+      (local.set $sum (i64.add (local.get $sum)
+        (i64.extend_i32_s (i32.load offset=8192 (i32.shl (local.get $i) (i32.const 2))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $check (i32.lt_u (local.get $i) (local.get $n))))
+    (i64.add (local.get $sum) (i64.extend_i32_u (global.get $g))))
+  (func (export "fill") (param $n i32) (local $i i32)
+    (loop $l
+      (i32.store (i32.shl (local.get $i) (i32.const 2))
+        (i32.sub (i32.rem_u (i32.mul (local.get $i) (i32.const 7919)) (i32.const 1000)) (i32.const 500)))
+      (i32.store offset=4096 (i32.shl (local.get $i) (i32.const 2))
+        (i32.sub (i32.rem_u (i32.mul (local.get $i) (i32.const 104729)) (i32.const 997)) (i32.const 498)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))))"#
+    )
+}
+
+/// The copies of the memory base in `merge`'s optimised CLIF: `bor`s of a zero constant.
+fn base_copies(stores: bool) -> Vec<String> {
+    let d = wasmaot::debug::dump_function(
+        merge_module(stores).as_bytes(),
+        1,
+        &CompileOptions::default(),
+    )
+    .unwrap();
+    d.optimized
+        .lines()
+        .filter(|l| l.contains(" = bor") && l.trim_end().ends_with("= 0"))
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn a_loop_that_reads_the_memory_base_often_gets_its_own_copy() {
+    // The loads may be merged by the mid-end, but with the store the loop reads the base
+    // at least three times; without it, fewer, and no copy pays for itself.
+    let with = base_copies(true);
+    assert_eq!(with.len(), 1, "one copy of the memory base: {with:?}");
+    let without = base_copies(false);
+    assert!(without.is_empty(), "a copy for fewer reads: {without:?}");
+}
+
+#[test]
+fn loops_reading_a_copied_base_compute_what_the_model_does() {
+    for stores in [true, false] {
+        for (n, rounds) in [(1u32, 1u32), (5, 2), (1000, 3)] {
+            let inst = instance(&merge_module(stores));
+            call(&inst, "fill", &[I32(n as i32)]).unwrap();
+            let got = call(&inst, "merge", &[I32(n as i32), I32(rounds as i32)]).unwrap();
+            let a = |i: u32| (i.wrapping_mul(7919) % 1000) as i64 - 500;
+            let b = |i: u32| (i.wrapping_mul(104729) % 997) as i64 - 498;
+            let m = |i: u32| a(i).min(b(n - 1 - i));
+            let minima: i64 = (0..n).map(m).sum();
+            let stored: i64 = match stores {
+                true => (0..n).filter(|&i| (i ^ 1) < n).map(m).sum(),
+                false => 0,
+            };
+            let g: i64 = (0..rounds as i64).sum();
+            let want = minima * rounds as i64 + stored + g;
+            assert_eq!(
+                got,
+                vec![I64(want)],
+                "merge({n}, {rounds}), stores {stores}"
+            );
         }
     }
 }

@@ -13,13 +13,22 @@
 //! The copies are made only where that range is likely to help: in functions that contain a
 //! call, for innermost loops without a call of their own, for integer arguments that are not
 //! constants and are not computed in the block that branches into the loop (such a value's
-//! range begins right there and has nothing to split off). The pass changes no value and no
-//! control flow; it runs in [`crate::object::compile_function`] after the mid-end.
+//! range begins right there and has nothing to split off).
+//!
+//! The same loops, when they have a single entry edge, also get a copy of each instance
+//! pointer (the memory base above all: a `readonly` vmctx load that the mid-end hoists to the
+//! function's entry) that they read at least [`MIN_READS`] times, and read the copy instead.
+//! The pointer's own range spans the whole function and its calls, so regalloc2 often spills
+//! it and reloads it at every access: `sort`'s merge loop reloaded the memory base twice per
+//! element (FINDINGS 39). The pass changes no value and no control flow; it runs in
+//! [`crate::object::compile_function`] after the mid-end.
 
 use crate::branch_sites::{Preds, Site};
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
-use cranelift_codegen::entity::EntitySet;
-use cranelift_codegen::ir::{types, Block, Function, InstBuilder, ValueDef};
+use cranelift_codegen::entity::{EntitySet, SecondaryMap};
+use cranelift_codegen::ir::{
+    types, Block, Function, Inst, InstBuilder, InstructionData, Opcode, Value, ValueDef,
+};
 use cranelift_codegen::loop_analysis::{Loop, LoopAnalysis};
 
 /// Whether `block` contains a call.
@@ -58,6 +67,12 @@ pub fn insert(func: &mut Function, loops: &LoopAnalysis) -> usize {
         }
     }
     let preds = Preds::collect(func);
+    let mut blocks_of = SecondaryMap::<Loop, Vec<Block>>::new();
+    for block in func.layout.blocks() {
+        if let Some(l) = loops.innermost_loop(block) {
+            blocks_of[l].push(block);
+        }
+    }
     let mut inserted = 0;
     for lp in loops.loops() {
         let header = loops.loop_header(lp);
@@ -98,6 +113,98 @@ pub fn insert(func: &mut Function, loops: &LoopAnalysis) -> usize {
                 inserted += 1;
             }
         }
+        inserted += copy_instance_pointers(func, loops, lp, &preds.sites[header], &blocks_of[lp]);
     }
     inserted
+}
+
+/// How many times a loop must read an instance pointer for a copy to pay for itself.
+const MIN_READS: usize = 3;
+
+/// Whether `v` is an instance pointer: a `readonly`, `can_move` load (the memory base, a
+/// table's or the builtins' address), which the mid-end hoists to the function's entry.
+fn instance_pointer(func: &Function, v: Value) -> bool {
+    match func.dfg.value_def(v) {
+        ValueDef::Result(inst, 0) => match func.dfg.insts[inst] {
+            InstructionData::Load {
+                opcode: Opcode::Load,
+                flags,
+                ..
+            } => {
+                let f = func.dfg.mem_flags[flags];
+                f.readonly() && f.can_move()
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// For a loop with a single entry edge: copies each instance pointer that the loop's
+/// instructions read at least [`MIN_READS`] times (defined outside it) on that edge and makes
+/// the loop read the copy, so that the pointer gets a register for the loop's length instead
+/// of a reload at each use. Returns how many copies it made.
+fn copy_instance_pointers(
+    func: &mut Function,
+    loops: &LoopAnalysis,
+    lp: Loop,
+    sites: &[Site],
+    blocks: &[Block],
+) -> usize {
+    let mut entries = sites.iter().filter_map(|s| match *s {
+        Site::Inst(branch, _) => {
+            let from = func.layout.inst_block(branch)?;
+            (!loops.is_in_loop(from, lp)).then_some(Some(branch))
+        }
+        Site::Table(..) => Some(None),
+    });
+    let (Some(Some(branch)), None) = (entries.next(), entries.next()) else {
+        return 0;
+    };
+    // Every read of an outside instance pointer in the loop: (instruction, argument, value).
+    let mut reads: Vec<(Inst, usize, Value)> = Vec::new();
+    for &block in blocks {
+        for inst in func.layout.block_insts(block) {
+            for (k, &v) in func.dfg.inst_args(inst).iter().enumerate() {
+                let outside = match func.dfg.value_def(v) {
+                    ValueDef::Result(def, _) => func
+                        .layout
+                        .inst_block(def)
+                        .is_some_and(|b| !loops.is_in_loop(b, lp)),
+                    _ => false,
+                };
+                if outside && instance_pointer(func, v) {
+                    reads.push((inst, k, v));
+                }
+            }
+        }
+    }
+    // A loop reads few distinct pointers: a list is the right map.
+    let mut counts: Vec<(Value, usize)> = Vec::new();
+    for &(_, _, v) in &reads {
+        match counts.iter_mut().find(|(p, _)| *p == v) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((v, 1)),
+        }
+    }
+    let mut copies: Vec<(Value, Value)> = Vec::new();
+    for &(inst, k, v) in &reads {
+        if counts.iter().any(|&(p, n)| p == v && n < MIN_READS) {
+            continue;
+        }
+        let copy = match copies.iter().find(|(o, _)| *o == v) {
+            Some(&(_, c)) => c,
+            None => {
+                let mut cur = FuncCursor::new(func).at_inst(branch);
+                // A `bor`, not an `iadd`: x64 lowering folds an `iadd` of 0 into the
+                // addressing modes of the accesses, which would read `v` again.
+                let zero = cur.ins().iconst(types::I64, 0);
+                let c = cur.ins().bor(v, zero);
+                copies.push((v, c));
+                c
+            }
+        };
+        func.dfg.inst_args_mut(inst)[k] = copy;
+    }
+    copies.len()
 }
