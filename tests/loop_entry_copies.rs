@@ -53,17 +53,20 @@ fn module(with_call: bool) -> String {
     )
 }
 
-/// The entry copies in the optimised CLIF of the scanning function (index 1): `iadd`s of a
-/// zero constant.
-fn copies(with_call: bool) -> Vec<String> {
-    let d =
-        wasmaot::debug::dump_function(module(with_call).as_bytes(), 1, &CompileOptions::default())
-            .unwrap();
+/// The lines of function 1's optimised CLIF in `wat` that apply `op` (`" = iadd "`, say) to
+/// a zero constant: the copies the pass made.
+fn zero_ops(wat: &str, op: &str) -> Vec<String> {
+    let d = wasmaot::debug::dump_function(wat.as_bytes(), 1, &CompileOptions::default()).unwrap();
     d.optimized
         .lines()
-        .filter(|l| l.contains(" = iadd ") && l.trim_end().ends_with("= 0"))
+        .filter(|l| l.contains(op) && l.trim_end().ends_with("= 0"))
         .map(|l| l.trim().to_string())
         .collect()
+}
+
+/// The entry copies in the scanning function: `iadd`s of a zero constant.
+fn copies(with_call: bool) -> Vec<String> {
+    zero_ops(&module(with_call), " = iadd ")
 }
 
 #[test]
@@ -167,19 +170,9 @@ fn merge_module(stores: bool) -> String {
     )
 }
 
-/// The copies of the memory base in `merge`'s optimised CLIF: `bor`s of a zero constant.
+/// The copies of the memory base in `merge`: `bor`s of a zero constant.
 fn base_copies(stores: bool) -> Vec<String> {
-    let d = wasmaot::debug::dump_function(
-        merge_module(stores).as_bytes(),
-        1,
-        &CompileOptions::default(),
-    )
-    .unwrap();
-    d.optimized
-        .lines()
-        .filter(|l| l.contains(" = bor") && l.trim_end().ends_with("= 0"))
-        .map(|l| l.trim().to_string())
-        .collect()
+    zero_ops(&merge_module(stores), " = bor")
 }
 
 #[test]
