@@ -210,3 +210,45 @@ fn loops_reading_a_copied_base_compute_what_the_model_does() {
         }
     }
 }
+
+/// A loop after a call that reads an immutable global of type `ty` three times per trip
+/// (such reads are `readonly` loads, like the memory base): `sum(n)` adds `g * i`, `g + i`
+/// and `g ^ i` over `i` in `0..n`.
+fn global_module(ty: &str) -> String {
+    format!(
+        r#"(module
+  (global $g {ty} ({ty}.const 7))
+  (global $calls (mut i32) (i32.const 0))
+  (func $bump (global.set $calls (i32.add (global.get $calls) (i32.const 1))))
+  (func (export "sum") (param $n {ty}) (result {ty})
+    (local $i {ty}) (local $s {ty})
+    (call $bump)
+    (loop $l
+      (local.set $s ({ty}.add (local.get $s) ({ty}.mul (global.get $g) (local.get $i))))
+      (local.set $s ({ty}.add (local.get $s) ({ty}.add (global.get $g) (local.get $i))))
+      (local.set $s ({ty}.add (local.get $s) ({ty}.xor (global.get $g) (local.get $i))))
+      (local.set $i ({ty}.add (local.get $i) ({ty}.const 1)))
+      (br_if $l ({ty}.lt_u (local.get $i) (local.get $n))))
+    (local.get $s)))"#
+    )
+}
+
+#[test]
+fn only_64_bit_instance_values_are_copied() {
+    // A 32-bit immutable global is loaded like a pointer but is no pointer: copying it with
+    // a 64-bit zero once made the CLIF invalid (caught by the verifier on yosys.wasm).
+    let narrow = zero_ops(&global_module("i32"), " = bor");
+    assert!(narrow.is_empty(), "{narrow:?}");
+    let want = |n: u64| (0..n).map(|i| 7 * i + (7 + i) + (7 ^ i)).sum::<u64>();
+    for n in [1u32, 2, 100] {
+        let got = call(&instance(&global_module("i32")), "sum", &[I32(n as i32)]).unwrap();
+        assert_eq!(got, vec![I32(want(u64::from(n)) as i32)], "i32 sum({n})");
+        let got = call(
+            &instance(&global_module("i64")),
+            "sum",
+            &[I64(i64::from(n))],
+        )
+        .unwrap();
+        assert_eq!(got, vec![I64(want(u64::from(n)) as i64)], "i64 sum({n})");
+    }
+}

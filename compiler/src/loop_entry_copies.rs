@@ -121,9 +121,13 @@ pub fn insert(func: &mut Function, loops: &LoopAnalysis) -> usize {
 /// How many times a loop must read an instance pointer for a copy to pay for itself.
 const MIN_READS: usize = 3;
 
-/// Whether `v` is an instance pointer: a `readonly`, `can_move` load (the memory base, a
-/// table's or the builtins' address), which the mid-end hoists to the function's entry.
+/// Whether `v` is an instance pointer: a 64-bit `readonly`, `can_move` load (the memory
+/// base, a table's or the builtins' address; not the 32-bit type ids loaded the same way),
+/// which the mid-end hoists to the function's entry.
 fn instance_pointer(func: &Function, v: Value) -> bool {
+    if func.dfg.value_type(v) != types::I64 {
+        return false;
+    }
     match func.dfg.value_def(v) {
         ValueDef::Result(inst, 0) => match func.dfg.insts[inst] {
             InstructionData::Load {
