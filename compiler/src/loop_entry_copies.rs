@@ -155,6 +155,8 @@ fn copy_instance_pointers(
     sites: &[Site],
     blocks: &[Block],
 ) -> usize {
+    // The edges into the header from outside the loop: `Some(branch)` for a `jump` or `brif`,
+    // `None` for a `br_table` edge (not placed by block here, so it rules the loop out).
     let mut entries = sites.iter().filter_map(|s| match *s {
         Site::Inst(branch, _) => {
             let from = func.layout.inst_block(branch)?;
