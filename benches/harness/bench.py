@@ -181,7 +181,12 @@ def main():
                                                 "ok" if c.ok else c.problem))
 
         beyond = beyond_runs(args, runners, wls, unavailable)
-        placement = (layout.measure_layout(runners, wls, shifts, expected, args.runs), shifts) if shifts else None
+        placement = None
+        if shifts:
+            # One figure for the report when every workload's padding moved Wasmtime's code alike.
+            moved = set(runners.wt_pad_shift.values())
+            placement = (layout.measure_layout(runners, wls, shifts, expected, args.runs), shifts,
+                         moved.pop() if len(moved) == 1 else None)
 
         comp = None
         if not args.no_compile:

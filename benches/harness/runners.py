@@ -105,6 +105,10 @@ class Runners:
         # `wasmaot build --code-shift N` executables for the code-placement section.
         self.layout_shifts = []
         self.shifted_exe = {}
+        # Wasmtime on the padded module (`layout.WASMTIME_PADDED`), and how far the padding
+        # moved its code, per workload.
+        self.wt_padded = {}
+        self.wt_pad_shift = {}
         self.engine = None
 
     # ---- builds
@@ -134,6 +138,14 @@ class Runners:
             self.wt_module[name] = None
             self.unavailable[(name, "wasmtime")] = "compile failed: %s" % e
         self.build_times[(name, "wasmtime")] = time.perf_counter() - t
+        if self.layout_shifts and self.wt_module[name] is not None:
+            padded = os.path.join(self.work, layout.WASMTIME_PADDED, name + ".wasm")
+            try:
+                layout.pad_module(self.args.bench_bin, wasm, padded)
+                self.wt_padded[name] = wasmtime.Module.from_file(self.engine, padded)
+                self.wt_pad_shift[name] = layout.wasmtime_shift(self.wt_module[name], self.wt_padded[name])
+            except Exception as e:  # noqa: BLE001
+                self.unavailable[(name, layout.WASMTIME_PADDED)] = "padding failed: %s" % e
 
     def _build_aot(self, name, wasm, runner, flags):
         """`wasmaot build FLAGS` into <work>/<runner>/<name>; the executable's path, or None
@@ -165,7 +177,9 @@ class Runners:
         if shift is not None:
             return self._aot([self.shifted_exe[(name, shift)]] + argv_tail)
         if runner == "wasmtime":
-            return self._wasmtime(name, wasm, argv_tail)
+            return self._wasmtime(self.wt_module[name], name, argv_tail)
+        if runner == layout.WASMTIME_PADDED:
+            return self._wasmtime(self.wt_padded[name], name, argv_tail)
         if runner == "wasmi":
             return self._inproc([self.args.bench_bin, "wasmi", wasm] + argv_tail)
         if runner == "wasm3":
@@ -220,9 +234,8 @@ class Runners:
             return Result(None, wall, checksum_of(out), "exit %d: %s" % (code, err.decode(errors="replace")[-300:]))
         return Result(b["cpu"], b["wall"], checksum_of(out))
 
-    def _wasmtime(self, name, wasm, argv_tail):
+    def _wasmtime(self, module, name, argv_tail):
         import wasmtime
-        module = self.wt_module[name]
         wasi = wasmtime.WasiConfig()
         wasi.argv = [name] + argv_tail
         out_path = os.path.join(self.work, "wasmtime.stdout")

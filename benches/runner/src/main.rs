@@ -14,19 +14,26 @@
 //!     loads the object in process, and RUNS times instantiates it afresh and times `run(N)`
 //!     (each call grows memory, so every call gets a new instance).  Prints one JSON line:
 //!     `{"compile":S,"instantiate":[S..],"cpu":[S..],"wall":[S..],"result":"U64"}`.
+//!
+//! wasmaot-bench pad-functions IN.wasm OUT.wasm K
+//!     Writes IN with K empty functions defined ahead of its own (see `pad`), which moves
+//!     Wasmtime's code for every original function by K code-alignment slots.
 //! ```
 
 use anyhow::{anyhow, bail, Context, Result};
 use std::time::Instant;
 use wasmaot::runtime::command::thread_cpu_seconds;
 
+mod pad;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let res = match args.first().map(String::as_str) {
         Some("wasmi") => run_wasmi(&args[1..]),
         Some("invoke") => run_invoke(&args[1..]),
+        Some("pad-functions") => pad::run(&args[1..]),
         _ => Err(anyhow!(
-            "usage: wasmaot-bench wasmi FILE.wasm [ARGS...] | invoke FILE.wasm N RUNS [guard|explicit] [SHIFT]"
+            "usage: wasmaot-bench wasmi FILE.wasm [ARGS...] | invoke FILE.wasm N RUNS [guard|explicit] [SHIFT] | pad-functions IN.wasm OUT.wasm K"
         )),
     };
     match res {
