@@ -21,7 +21,7 @@ struct Pad {
 }
 
 impl Reencode for Pad {
-    type Error = std::convert::Infallible;
+    type Error = &'static str;
 
     fn function_index(&mut self, func: u32) -> Result<u32, reencode::Error<Self::Error>> {
         Ok(if func >= self.imported_funcs {
@@ -65,9 +65,9 @@ impl Reencode for Pad {
         functions: &mut FunctionSection,
         section: wasmparser::FunctionSectionReader<'_>,
     ) -> Result<(), reencode::Error<Self::Error>> {
-        let ty = self
-            .dummy_type
-            .expect("a function section follows a type section");
+        let ty = self.dummy_type.ok_or(reencode::Error::UserError(
+            "a function section without a type section",
+        ))?;
         for _ in 0..self.count {
             functions.function(ty);
         }
@@ -194,5 +194,7 @@ mod tests {
     #[test]
     fn malformed_input_is_an_error() {
         assert!(pad(b"\0asm\x01\0\0\0\x01", 1).is_err());
+        // A function section with no type section before it: an error, not a panic.
+        assert!(pad(b"\0asm\x01\0\0\0\x03\x02\x01\0", 1).is_err());
     }
 }
