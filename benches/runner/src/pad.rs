@@ -24,11 +24,11 @@ impl Reencode for Pad {
     type Error = &'static str;
 
     fn function_index(&mut self, func: u32) -> Result<u32, reencode::Error<Self::Error>> {
-        Ok(if func >= self.imported_funcs {
-            func + self.count
-        } else {
-            func
-        })
+        if func < self.imported_funcs {
+            return Ok(func);
+        }
+        func.checked_add(self.count)
+            .ok_or(reencode::Error::UserError("a function index out of range"))
     }
 
     fn parse_type_section(
