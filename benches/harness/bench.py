@@ -68,6 +68,9 @@ def main():
                     help="code shifts (bytes, multiples of 16) the code-placement section and the Memory64 "
                          "section's placement table run wasmaot at besides 0; empty to skip both (skipped "
                          "with --quick)")
+    ap.add_argument("--wasmtime-pads", type=int, default=2,
+                    help="placements the code-placement section runs Wasmtime at: its module with "
+                         "0 … N-1 empty functions defined ahead of its own (each moves its code 32 bytes)")
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--compiler-build", default="`--profile release-lto`",
                     help="how the measured wasmaot executable was built (for the report)")
@@ -107,6 +110,7 @@ def main():
     try:
         runners = Runners(args, work)
         runners.layout_shifts = shifts
+        runners.wasmtime_pads = max(1, args.wasmtime_pads) if shifts else 1
         log("building %d workloads (native cc -O2, wasmaot build, wasmtime compile)" % len(wls))
         for name, src, _, _ in wls:
             runners.build(name, src)
@@ -183,10 +187,11 @@ def main():
         beyond = beyond_runs(args, runners, wls, unavailable)
         placement = None
         if shifts:
-            # One figure for the report when every workload's padding moved Wasmtime's code alike.
+            # One figure for the report when every padding function moved Wasmtime's code alike.
             moved = set(runners.wt_pad_shift.values())
-            placement = (layout.measure_layout(runners, wls, shifts, expected, args.runs), shifts,
-                         moved.pop() if len(moved) == 1 else None)
+            pads = runners.wasmtime_pads
+            placement = (layout.measure_layout(runners, wls, shifts, pads, expected, args.runs), shifts,
+                         pads, moved.pop() if len(moved) == 1 else None)
 
         comp = None
         if not args.no_compile:

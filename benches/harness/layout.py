@@ -6,20 +6,29 @@ line the code starts on, without changing one instruction. Each workload runs at
 the same code runs up to ~25-35% slower or faster with placement alone (benches/FINDINGS.md,
 finding 30), which is more than the 3% line the Wasmtime target draws.
 
-Wasmtime's code moves too: `wasmaot-bench pad-functions` defines one empty function ahead of
+Wasmtime's code moves too: `wasmaot-bench pad-functions` defines K empty functions ahead of
 the module's own, and Wasmtime, which lays out functions in index order at 32-byte
-alignment, then places every original function one slot (32 bytes) further on. Both of its
-placements run in the same rounds, so the report can set a median over wasmaot's placements
-against a median over Wasmtime's (finding 40)."""
+alignment, then places every original function K slots (32·K bytes) further on. Its
+placements (K = 0 and 1 by default: the two that its alignment allows modulo 64) run in the
+same rounds, so the report can set a median over wasmaot's placements against a median over
+Wasmtime's (finding 40)."""
 import os
 import subprocess
 
 from common import TARGET_VS_WASMTIME, log, median
 
 RUNNER = "wasmaot+%d"
-# Wasmtime on the module with one empty function defined ahead of its own.
-WASMTIME_PADDED = "wasmtime+pad"
-WASMTIME_RUNNERS = ["wasmtime", WASMTIME_PADDED]
+
+
+def wasmtime_runner(pads):
+    """The runner name of Wasmtime on the module with `pads` empty functions ahead of its own
+    (plain `wasmtime` for none)."""
+    return "wasmtime" if pads == 0 else "wasmtime+pad%d" % pads
+
+
+def wasmtime_runners(pads):
+    """Wasmtime's runners at `pads` placements: K = 0 … pads-1."""
+    return [wasmtime_runner(k) for k in range(pads)]
 
 
 def runner_shift(runner):
@@ -29,16 +38,23 @@ def runner_shift(runner):
     return None
 
 
-def pad_module(bench_bin, wasm, out):
-    """Writes `wasm` with one empty function defined ahead of its own to `out`."""
+def runner_pads(runner):
+    """K of a `wasmtime+padK` runner, or None for any other runner."""
+    if runner.startswith("wasmtime+pad"):
+        return int(runner[len("wasmtime+pad"):])
+    return None
+
+
+def pad_module(bench_bin, wasm, out, pads):
+    """Writes `wasm` with `pads` empty functions defined ahead of its own to `out`."""
     os.makedirs(os.path.dirname(out), exist_ok=True)
-    subprocess.run([bench_bin, "pad-functions", wasm, out, "1"], check=True)
+    subprocess.run([bench_bin, "pad-functions", wasm, out, str(pads)], check=True)
 
 
-def wasmtime_shift(plain, padded):
-    """How far Wasmtime moved the first original function's code in the padded module, in
-    bytes, from the symbols of the two serialized modules (ELF objects; `nm` reads them), or
-    None if that cannot be read."""
+def wasmtime_shift(plain, padded, pads):
+    """How far Wasmtime moved the first original function's code in the module padded with
+    `pads` functions, in bytes, from the symbols of the two serialized modules (ELF objects;
+    `nm` reads them), or None if that cannot be read."""
     def first_functions(module, n):
         import tempfile
         with tempfile.NamedTemporaryFile(suffix=".cwasm") as f:
@@ -49,20 +65,21 @@ def wasmtime_shift(plain, padded):
                  if "::function[" in line and line.split()[0].strip("0123456789abcdef") == ""]
         return addrs[:n]
     try:
-        a, b = first_functions(plain, 1), first_functions(padded, 2)
-        return b[1] - a[0] if len(a) == 1 and len(b) == 2 else None
+        # The padding functions come first in the layout; the next one is an original.
+        a, b = first_functions(plain, 1), first_functions(padded, pads + 1)
+        return b[pads] - a[0] if len(a) == 1 and len(b) == pads + 1 else None
     except (OSError, ValueError):
         return None
 
 
-def measure_layout(runners, wls, shifts, expected, runs):
-    """Runs wasmaot at every shift (0 first) and Wasmtime on the plain and the padded module,
-    `runs` rounds interleaved per workload; returns {(runner, name): Cell}."""
+def measure_layout(runners, wls, shifts, pads, expected, runs):
+    """Runs wasmaot at every shift (0 first) and Wasmtime at `pads` placements, `runs` rounds
+    interleaved per workload; returns {(runner, name): Cell}."""
     from runners import Cell, measure  # runners imports this module
     cells = {}
     order = []
     for name, src, _, _ in wls:
-        for r in [RUNNER % s for s in [0] + shifts] + WASMTIME_RUNNERS:
+        for r in [RUNNER % s for s in [0] + shifts] + wasmtime_runners(pads):
             c = Cell(r, name, None, expected[name][1])
             c.src = src
             cells[(r, name)] = c
@@ -73,24 +90,27 @@ def measure_layout(runners, wls, shifts, expected, runs):
     return cells
 
 
-def median_vs_wasmtime(wls, cells, shifts, both=False):
+def median_vs_wasmtime(wls, cells, shifts, pads=1):
     """{workload: median over the placements (0 and `shifts`) of the CPU time of wasmaot's
-    `_start`, over Wasmtime's (with `both`, over the median of Wasmtime's placements)}, for
-    the workloads where every run's checksum matched."""
+    `_start`, over the median of Wasmtime's at its first `pads` placements (1: the plain
+    module)}, for the workloads where every run's checksum matched."""
     out = {}
     for name, *_ in wls:
         cs = [cells[(RUNNER % s, name)] for s in [0] + shifts]
-        ws = [cells[(r, name)] for r in (WASMTIME_RUNNERS if both else ["wasmtime"])]
+        ws = [cells[(r, name)] for r in wasmtime_runners(pads)]
         if all(c.ok and c.exec_cpu for c in cs + ws):
             out[name] = median([c.exec_cpu for c in cs]) / median([w.exec_cpu for w in ws])
     return out
 
 
-def layout_section(L, wls, cells, shifts, runs, fmt_s, fmt_r, wt_shift=None):
+def layout_section(L, wls, cells, shifts, pads, runs, fmt_s, fmt_r, wt_slot=None):
     """Appends the code-placement table; returns whether every run's checksum matched.
-    `wt_shift` is how far the padded module moved Wasmtime's code (bytes), if known."""
+    `wt_slot` is how far one padding function moves Wasmtime's code (bytes), if known."""
     shifts = [0] + shifts
-    wt_label = "+%d" % wt_shift if wt_shift is not None else "padded"
+    runners_wt = wasmtime_runners(pads)
+
+    def wt_label(k):
+        return "+%d" % (k * wt_slot) if wt_slot is not None else "%d pads" % k
     L.append("## Code placement (informational)")
     L.append("")
     L.append("The same wasmaot code with every function body moved by %s bytes "
@@ -100,21 +120,24 @@ def layout_section(L, wls, cells, shifts, runs, fmt_s, fmt_r, wt_shift=None):
              "placement: Wasmtime's own code placement is as arbitrary (FINDINGS, findings 30 and 40)." %
              (", ".join(str(s) for s in shifts), runs, TARGET_VS_WASMTIME))
     L.append("")
-    L.append("Wasmtime runs at two placements in the same rounds: the module as it is, and the module "
-             "with one empty function defined ahead of its own (`wasmaot-bench pad-functions`), which "
-             "moves the code of every original function %s in Wasmtime's layout (%s). The last column "
-             "sets the median of wasmaot's placements against the median of Wasmtime's, so neither "
-             "engine's placement luck decides it." % (
-                 "by %d bytes" % wt_shift if wt_shift is not None else "one alignment slot further",
-                 "read from the serialized modules' symbols" if wt_shift is not None
-                 else "the serialized module's symbols could not be read"))
-    L.append("")
+    if pads > 1:
+        L.append("Wasmtime runs at %d placements in the same rounds: the module as it is, and the module "
+                 "with K empty functions defined ahead of its own (`wasmaot-bench pad-functions`, K = 1 … %d), "
+                 "each of which moves the code of every original function %s in Wasmtime's layout (%s). The "
+                 "last column sets the median of wasmaot's placements against the median of Wasmtime's, so "
+                 "neither engine's placement luck decides it." % (
+                     pads, pads - 1,
+                     "by %d bytes" % wt_slot if wt_slot is not None else "one alignment slot further",
+                     "read from the serialized modules' symbols" if wt_slot is not None
+                     else "the serialized modules' symbols could not be read"))
+        L.append("")
     hdr = (["workload"] + ["+%d s" % s for s in shifts] +
-           ["Wasmtime s", "Wasmtime %s s" % wt_label, "spread", "Wasmtime spread",
+           ["Wasmtime s"] + ["Wasmtime %s s" % wt_label(k) for k in range(1, pads)] +
+           ["spread", "Wasmtime spread",
             "wasmaot/Wasmtime, best … worst placement", "median placement/Wasmtime",
             "median placement / Wasmtime's median placement"])
     medians = median_vs_wasmtime(wls, cells, shifts[1:])
-    both = median_vs_wasmtime(wls, cells, shifts[1:], both=True)
+    both = median_vs_wasmtime(wls, cells, shifts[1:], pads)
     L.append("| " + " | ".join(hdr) + " |")
     L.append("|" + " --- |" * len(hdr))
     ok = True
@@ -133,7 +156,7 @@ def layout_section(L, wls, cells, shifts, runs, fmt_s, fmt_r, wt_shift=None):
             if c.exec_cpu:
                 times.append(c.exec_cpu)
         wts = []
-        for r in WASMTIME_RUNNERS:
+        for r in runners_wt:
             w = cells[(r, name)]
             ok &= w.ok
             row.append(fmt_s(w.exec_cpu) if w.ok else "**DISQUALIFIED: %s**" % w.problem)
@@ -143,7 +166,7 @@ def layout_section(L, wls, cells, shifts, runs, fmt_s, fmt_r, wt_shift=None):
         row.append(fmt_r(max(times) / min(times), 3) if len(times) == len(shifts) else "—")
         if len(times) == len(shifts) and max(times) / min(times) > TARGET_VS_WASMTIME:
             wide.append((name, max(times) / min(times)))
-        if len(wts) == len(WASMTIME_RUNNERS):
+        if len(wts) == len(runners_wt):
             row.append(fmt_r(max(wts) / min(wts), 3))
             if max(wts) / min(wts) > TARGET_VS_WASMTIME:
                 wt_wide.append((name, max(wts) / min(wts)))
@@ -166,7 +189,7 @@ def layout_section(L, wls, cells, shifts, runs, fmt_s, fmt_r, wt_shift=None):
     else:
         L.append("No workload moves wasmaot by more than 3% with placement in this run.")
     if wt_wide:
-        L.append("Wasmtime's two placements differ by more than 3%% on %d of %d: %s." % (
+        L.append("Wasmtime's placements differ by more than 3%% on %d of %d: %s." % (
             len(wt_wide), len(wls), ", ".join("`%s` %s" % (n, fmt_r(x, 3)) for n, x in wt_wide)))
     if crossing:
         L.append("On %s the ratio to Wasmtime is on either side of the %.2f× line depending on "

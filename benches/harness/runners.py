@@ -105,8 +105,9 @@ class Runners:
         # `wasmaot build --code-shift N` executables for the code-placement section.
         self.layout_shifts = []
         self.shifted_exe = {}
-        # Wasmtime on the padded module (`layout.WASMTIME_PADDED`), and how far the padding
-        # moved its code, per workload.
+        # Wasmtime's placements for that section (`layout.wasmtime_runners`): the padded
+        # modules and how far one padding function moved the code, per (workload, K).
+        self.wasmtime_pads = 1
         self.wt_padded = {}
         self.wt_pad_shift = {}
         self.engine = None
@@ -138,14 +139,16 @@ class Runners:
             self.wt_module[name] = None
             self.unavailable[(name, "wasmtime")] = "compile failed: %s" % e
         self.build_times[(name, "wasmtime")] = time.perf_counter() - t
-        if self.layout_shifts and self.wt_module[name] is not None:
-            padded = os.path.join(self.work, layout.WASMTIME_PADDED, name + ".wasm")
+        for k in range(1, self.wasmtime_pads if self.wt_module[name] is not None else 0):
+            runner = layout.wasmtime_runner(k)
+            padded = os.path.join(self.work, runner, name + ".wasm")
             try:
-                layout.pad_module(self.args.bench_bin, wasm, padded)
-                self.wt_padded[name] = wasmtime.Module.from_file(self.engine, padded)
-                self.wt_pad_shift[name] = layout.wasmtime_shift(self.wt_module[name], self.wt_padded[name])
+                layout.pad_module(self.args.bench_bin, wasm, padded, k)
+                self.wt_padded[(name, k)] = wasmtime.Module.from_file(self.engine, padded)
+                moved = layout.wasmtime_shift(self.wt_module[name], self.wt_padded[(name, k)], k)
+                self.wt_pad_shift[(name, k)] = moved // k if moved is not None else None
             except Exception as e:  # noqa: BLE001
-                self.unavailable[(name, layout.WASMTIME_PADDED)] = "padding failed: %s" % e
+                self.unavailable[(name, runner)] = "padding failed: %s" % e
 
     def _build_aot(self, name, wasm, runner, flags):
         """`wasmaot build FLAGS` into <work>/<runner>/<name>; the executable's path, or None
@@ -178,8 +181,9 @@ class Runners:
             return self._aot([self.shifted_exe[(name, shift)]] + argv_tail)
         if runner == "wasmtime":
             return self._wasmtime(self.wt_module[name], name, argv_tail)
-        if runner == layout.WASMTIME_PADDED:
-            return self._wasmtime(self.wt_padded[name], name, argv_tail)
+        pads = layout.runner_pads(runner)
+        if pads is not None:
+            return self._wasmtime(self.wt_padded[(name, pads)], name, argv_tail)
         if runner == "wasmi":
             return self._inproc([self.args.bench_bin, "wasmi", wasm] + argv_tail)
         if runner == "wasm3":
