@@ -111,6 +111,7 @@ def layout_section(L, wls, cells, shifts, pads, runs, fmt_s, fmt_r, wt_slot=None
 
     def wt_label(k):
         return "+%d" % (k * wt_slot) if wt_slot is not None else "%d pads" % k
+
     L.append("## Code placement (informational)")
     L.append("")
     L.append("The same wasmaot code with every function body moved by %s bytes "
