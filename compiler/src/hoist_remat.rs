@@ -128,7 +128,11 @@ const BUDGET_WITH_CALLS: u32 = 5;
 /// it and used inside, and its header's integer parameters (each needs a register, or a
 /// spill, across the whole loop), and whether it calls.
 struct Pressure {
+    /// How many instructions inside each loop (nested loops included) use each integer
+    /// value, wherever the value is defined.
     uses: HashMap<(Loop, Value), u32>,
+    /// The loop's header's integer parameters and the integer values defined outside it
+    /// with a use inside.
     live_in: SecondaryMap<Loop, u32>,
     calls: SecondaryMap<Loop, bool>,
 }
@@ -161,34 +165,55 @@ impl Pressure {
                     if !func.dfg.value_type(v).is_int() {
                         continue;
                     }
-                    let Some(def) = def_block(func, v) else {
-                        continue;
-                    };
                     let mut lp = Some(inner);
-                    while let Some(l) = lp.filter(|&l| !loops.is_in_loop(def, l)) {
-                        p.add_use(l, v);
+                    while let Some(l) = lp {
+                        *p.uses.entry((l, v)).or_insert(0) += 1;
                         lp = loops.loop_parent(l);
                     }
                 }
             }
         }
+        for &(l, v) in p.uses.keys() {
+            if def_block(func, v).is_some_and(|d| !loops.is_in_loop(d, l)) {
+                p.live_in[l] += 1;
+            }
+        }
         p
     }
 
-    fn add_use(&mut self, lp: Loop, v: Value) {
-        let n = self.uses.entry((lp, v)).or_insert(0);
-        *n += 1;
-        if *n == 1 {
-            self.live_in[lp] += 1;
-        }
+    /// Whether `v`, defined outside `lp`, is live across it.
+    fn is_live_in(&self, lp: Loop, v: Value) -> bool {
+        self.uses.get(&(lp, v)).is_some_and(|&n| n > 0)
     }
 
+    /// One use of `v` (defined outside `lp`) left `lp`.
     fn remove_use(&mut self, lp: Loop, v: Value) {
-        if let Some(n) = self.uses.get_mut(&(lp, v)) {
+        if let Some(n) = self.uses.get_mut(&(lp, v)).filter(|n| **n > 0) {
             *n -= 1;
             if *n == 0 {
                 self.live_in[lp] -= 1;
             }
+        }
+    }
+
+    /// The operation defining `own` left `lp`, and its result is now `result` (`own` itself,
+    /// or an equal value defined outside `lp` already): the uses of `own` inside `lp` are
+    /// now uses of a value defined outside it.
+    fn moved_out(&mut self, lp: Loop, own: Value, result: Value) {
+        let n = if own == result {
+            self.uses.get(&(lp, own)).copied().unwrap_or(0)
+        } else {
+            self.uses.remove(&(lp, own)).unwrap_or(0)
+        };
+        if n == 0 {
+            return;
+        }
+        let was_live = own != result && self.is_live_in(lp, result);
+        if own != result {
+            *self.uses.entry((lp, result)).or_insert(0) += n;
+        }
+        if !was_live {
+            self.live_in[lp] += 1;
         }
     }
 
@@ -200,7 +225,7 @@ impl Pressure {
         } else {
             BUDGET
         };
-        hoisted.is_some_and(|h| self.uses.contains_key(&(lp, h))) || self.live_in[lp] < budget
+        hoisted.is_some_and(|h| self.is_live_in(lp, h)) || self.live_in[lp] < budget
     }
 }
 
@@ -248,9 +273,9 @@ pub fn hoist(func: &mut Function, domtree: &DominatorTree, loops: &LoopAnalysis)
         };
         moved += 1;
         func.layout.remove_inst(inst);
+        let own = func.dfg.first_result(inst);
         let result = match placed.get(&(dest, s)) {
             Some(&earlier) => {
-                let own = func.dfg.first_result(inst);
                 func.dfg.detach_inst_results(inst);
                 func.dfg.change_to_alias(own, earlier);
                 earlier
@@ -271,7 +296,6 @@ pub fn hoist(func: &mut Function, domtree: &DominatorTree, loops: &LoopAnalysis)
                     let kv = func.dfg.first_result(k);
                     func.dfg.inst_args_mut(inst)[usize::from(!first)] = kv;
                 }
-                let own = func.dfg.first_result(inst);
                 placed.insert((dest, s), own);
                 own
             }
@@ -279,7 +303,7 @@ pub fn hoist(func: &mut Function, domtree: &DominatorTree, loops: &LoopAnalysis)
         let mut l = Some(lp);
         while let Some(cur) = l {
             pressure.remove_use(cur, s.operand);
-            pressure.add_use(cur, result);
+            pressure.moved_out(cur, own, result);
             if cur == last {
                 break;
             }
