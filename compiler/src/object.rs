@@ -10,7 +10,7 @@ use crate::module::ModuleEnv;
 use crate::symbols::{self, Namer};
 use crate::trampolines;
 use crate::translate::{self, wasm_signature, CodegenOptions};
-use crate::{hoist_remat, loop_entry_copies, small_multiplies, widen_params};
+use crate::{hoist_remat, loop_entry_copies, small_multiplies, threaded_dispatch, widen_params};
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::Function;
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetIsa};
@@ -96,17 +96,22 @@ fn compile_bodies(
 }
 
 /// Compiles the translated `ctx.func` as `Context::compile` would, with
-/// [`hoist_remat::hoist`], [`widen_params::widen`], [`small_multiplies::rewrite`] and
-/// [`loop_entry_copies::insert`] between Cranelift's mid-end and lowering. `Context::compile` runs both in one call, so this runs
+/// [`threaded_dispatch::thread`] before Cranelift's mid-end (it changes the control flow, so
+/// the mid-end's analyses see the result) and [`hoist_remat::hoist`],
+/// [`widen_params::widen`], [`small_multiplies::rewrite`] and [`loop_entry_copies::insert`]
+/// between the mid-end and lowering. `Context::compile` runs both in one call, so this runs
 /// the mid-end (`Context::optimize`), our passes, and lowers with
 /// `TargetIsa::compile_function` and its own register-allocator context `ra`. The mid-end
-/// leaves the dominator tree valid, and none of our passes changes the control flow.
+/// leaves the dominator tree valid, and none of the later passes changes the control flow.
 pub(crate) fn compile_function(
     ctx: &mut Context,
     ra: &mut regalloc2::Ctx,
     isa: &dyn TargetIsa,
 ) -> std::result::Result<CompiledCode, CodegenError> {
     let mut plane = ControlPlane::default();
+    if isa.flags().opt_level() != OptLevel::None {
+        threaded_dispatch::thread(&mut ctx.func);
+    }
     ctx.optimize(isa, &mut plane)?;
     if isa.flags().opt_level() != OptLevel::None {
         ctx.compute_loop_analysis();

@@ -11,6 +11,7 @@
 //! frozen (`call_indirect` through the dispatch array in the object).
 
 pub mod arbiter;
+pub mod dispatch;
 pub mod generate;
 pub mod loops64;
 pub mod observe;
@@ -95,6 +96,11 @@ pub fn check_seed(seed: u64, engine: &wasmi::Engine) -> Verdict {
 /// The same for the memory64 loop module of `seed` (`loops64.rs`).
 pub fn check_loop_seed(seed: u64, engine: &wasmi::Engine) -> Verdict {
     check_module(seed, loops64::module(seed), engine)
+}
+
+/// The same for the interpreter-loop module of `seed` (`dispatch.rs`).
+pub fn check_dispatch_seed(seed: u64, engine: &wasmi::Engine) -> Verdict {
+    check_module(seed, dispatch::module(seed), engine)
 }
 
 /// Runs `wasm`, made from `seed`, on both engines and compares.

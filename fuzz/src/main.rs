@@ -6,7 +6,9 @@ use clap::Parser;
 use std::path::PathBuf;
 use std::time::Instant;
 use wasmaot_fuzz::arbiter::{self, Opinion};
-use wasmaot_fuzz::{check_loop_seed, check_seed, run_wasmaot, run_wasmi, Tally, Verdict};
+use wasmaot_fuzz::{
+    check_dispatch_seed, check_loop_seed, check_seed, run_wasmaot, run_wasmi, Tally, Verdict,
+};
 
 /// Differential fuzzing of wasmaot against wasmi on random valid modules.
 #[derive(Parser)]
@@ -28,8 +30,12 @@ struct Args {
     save: PathBuf,
     /// Generate memory64 loops over moving pointers (`src/loops64.rs`) instead of
     /// wasm-smith modules.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "dispatch")]
     loops64: bool,
+    /// Generate interpreter loops with a `br_table` dispatch (`src/dispatch.rs`) instead of
+    /// wasm-smith modules.
+    #[arg(long)]
+    dispatch: bool,
 }
 
 fn main() -> Result<()> {
@@ -42,6 +48,8 @@ fn main() -> Result<()> {
     for seed in args.seed..args.seed.saturating_add(args.iterations) {
         let verdict = if args.loops64 {
             check_loop_seed(seed, &engine)
+        } else if args.dispatch {
+            check_dispatch_seed(seed, &engine)
         } else {
             check_seed(seed, &engine)
         };

@@ -2,7 +2,9 @@
 //! checked with `cargo run --release -p wasmaot-fuzz -- --seed S -n N`.
 
 use wasmaot_fuzz::observe::Outcome;
-use wasmaot_fuzz::{check_loop_seed, check_seed, run_wasmaot, run_wasmi, Tally, Verdict};
+use wasmaot_fuzz::{
+    check_dispatch_seed, check_loop_seed, check_seed, run_wasmaot, run_wasmi, Tally, Verdict,
+};
 
 /// Runs `f` on a thread with a large stack: wasmi's threaded dispatch only runs in constant
 /// stack when its crate is built with optimisations and without debug assertions, and test
@@ -80,6 +82,41 @@ fn wasmaot_agrees_with_wasmi_on_memory64_loops() {
         assert!(
             returned >= 200 && oob >= 2000,
             "{returned} returned, {oob} out of bounds"
+        );
+    });
+}
+
+/// Interpreter loops (`src/dispatch.rs`) compute, trap and leave memory as in wasmi, with
+/// their dispatch copied into the cases by compiler/src/threaded_dispatch.rs on most of them:
+/// the test counts the functions whose optimised code has more `br_table`s than their Wasm.
+#[test]
+fn wasmaot_agrees_with_wasmi_on_interpreter_loops() {
+    with_big_stack(|| {
+        let tally = run_seeds(0..1000, check_dispatch_seed, false);
+        let returned = tally.count("returned");
+        let trapped = tally.count("trapped: DivisionByZero");
+        assert!(
+            returned >= 1000 && trapped >= 500,
+            "{returned} returned, {trapped} trapped"
+        );
+        let (mut functions, mut threaded) = (0, 0);
+        let opts = wasmaot::CompileOptions::default();
+        for seed in 0..100 {
+            let wasm = wasmaot_fuzz::dispatch::module(seed);
+            // Function 0 is the helper every case may call; the exported loops follow.
+            for f in 1.. {
+                let Ok(d) = wasmaot::debug::dump_function(&wasm, f, &opts) else {
+                    break;
+                };
+                functions += 1;
+                if d.optimized.matches("br_table").count() > d.clif.matches("br_table").count() {
+                    threaded += 1;
+                }
+            }
+        }
+        assert!(
+            functions >= 150 && threaded * 2 >= functions,
+            "{threaded} of {functions} functions had their dispatch copied"
         );
     });
 }
