@@ -20,7 +20,7 @@ use cranelift_codegen::flowgraph::ControlFlowGraph;
 use cranelift_codegen::ir::{
     Block, BlockCall, Function, Inst, InstructionData, JumpTableData, Value,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Fewest distinct targets of a `br_table` treated as an interpreter's dispatch.
 const MIN_CASES: usize = 8;
@@ -38,15 +38,16 @@ const MAX_TABLE_ENTRIES: usize = 4096;
 /// Copies each dispatch block of `func` into the ends of its cases; returns how many copies
 /// of dispatch blocks it made.
 pub fn thread(func: &mut Function) -> usize {
-    if func.layout.entry_block().is_none() || has_exception_edges(func) {
-        return 0;
-    }
-    func.dfg.resolve_all_aliases();
     let dispatches: Vec<Block> = func
         .layout
         .blocks()
         .filter(|&b| is_dispatch(func, b))
         .collect();
+    if dispatches.is_empty() || has_exception_edges(func) {
+        return 0;
+    }
+    // SSA repair finds uses by value: no use may go through an alias.
+    func.dfg.resolve_all_aliases();
     let mut budget = BUDGET;
     dispatches
         .into_iter()
@@ -122,18 +123,22 @@ fn jump_to(func: &Function, p: Block, b: Block) -> Option<Inst> {
 
 fn thread_one(func: &mut Function, h: Block, budget: &mut usize) -> usize {
     let entry = func.layout.entry_block();
-    // The loop's latches: the blocks `h` dominates that branch back to it.
-    let dominated = |func: &Function| {
+    // The blocks of the loop `h` heads: those it dominates. Copies go only there, so the
+    // loop gains no entries. (Merging copies into existing blocks keeps this set right.)
+    let inside: HashSet<Block> = {
         let cfg = ControlFlowGraph::with_function(func);
         let domtree = DominatorTree::with_function(func, &cfg);
-        move |p: Block| domtree.block_dominates(h, p)
+        func.layout
+            .blocks()
+            .filter(|&b| domtree.block_dominates(h, b))
+            .collect()
     };
-    let back = dominated(func);
+    // Its latches: the blocks inside that branch back to it.
     let latches: Vec<Block> = pred_blocks(func, h)
         .into_iter()
         .filter(|&l| {
             l != h
-                && back(l)
+                && inside.contains(&l)
                 && size(func, l) <= MAX_LATCH
                 && copyable(func, l)
                 && matches!(
@@ -146,11 +151,16 @@ fn thread_one(func: &mut Function, h: Block, budget: &mut usize) -> usize {
     for l in latches {
         // Blocks that only jump on to the latch go first, so the cases reach it directly.
         for f in pred_blocks(func, l) {
-            if f != h && Some(f) != entry && size(func, f) == 1 && jump_to(func, f, l).is_some() {
-                merge_into_jump_preds(func, f, h, budget);
+            if f != h
+                && Some(f) != entry
+                && inside.contains(&f)
+                && size(func, f) == 1
+                && jump_to(func, f, l).is_some()
+            {
+                merge_into_jump_preds(func, f, h, &inside, budget);
             }
         }
-        tails.extend(merge_into_jump_preds(func, l, h, budget));
+        tails.extend(merge_into_jump_preds(func, l, h, &inside, budget));
     }
     tails.sort_unstable();
     tails.dedup();
@@ -172,10 +182,9 @@ fn thread_one(func: &mut Function, h: Block, budget: &mut usize) -> usize {
             }
         }
     }
-    let back = dominated(func);
     let latch_left = pred_blocks(func, h)
         .into_iter()
-        .any(|p| !tails.contains(&p) && back(p));
+        .any(|p| !tails.contains(&p) && inside.contains(&p));
     if !latch_left {
         edges.pop();
     }
@@ -230,18 +239,20 @@ fn thread_one(func: &mut Function, h: Block, budget: &mut usize) -> usize {
     edges.len()
 }
 
-/// Copies `x` into each predecessor ending in `jump x(…)` (in place of the jump); removes
-/// `x` if nothing else branches to it. Returns the blocks that received a copy.
+/// Copies `x` into each predecessor inside the loop ending in `jump x(…)` (in place of the
+/// jump); removes `x` if nothing else branches to it. Returns the blocks that received a
+/// copy.
 fn merge_into_jump_preds(
     func: &mut Function,
     x: Block,
     h: Block,
+    inside: &HashSet<Block>,
     budget: &mut usize,
 ) -> Vec<Block> {
     let cost = size(func, x);
     let preds: Vec<(Block, Inst)> = pred_blocks(func, x)
         .into_iter()
-        .filter(|&p| p != x && p != h)
+        .filter(|&p| p != x && p != h && inside.contains(&p))
         .filter_map(|p| jump_to(func, p, x).map(|j| (p, j)))
         // An argument defined in `x` itself would name the copy's value, not the one
         // reaching `p`.
