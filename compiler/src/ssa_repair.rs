@@ -146,6 +146,12 @@ fn repair_one(
             }
         }
     }
+    // What unreachable code (which no definition dominates, and which the mid-end deletes)
+    // names instead: a definition still in the layout, which is all the verifier asks there.
+    let fallback = match home {
+        Some(_) => v,
+        None => var.copies.first().map_or(v, |&(_, c)| c),
+    };
     let at_end = |mut y: Block| -> Value {
         loop {
             if let Some(&d) = defs.get(&y).or_else(|| phis.get(&y)) {
@@ -153,15 +159,14 @@ fn repair_one(
             }
             match domtree.idom(y) {
                 Some(i) => y = i,
-                // Reached only from unreachable code: nothing to rename.
-                None => return v,
+                None => return fallback,
             }
         }
     };
     let at_start = |x: Block| -> Value {
         match phis.get(&x) {
             Some(&p) => p,
-            None => domtree.idom(x).map_or(v, at_end),
+            None => domtree.idom(x).map_or(fallback, at_end),
         }
     };
     for &x in &use_blocks {
