@@ -30,6 +30,15 @@ const MAX_DISPATCH: usize = 64;
 const MAX_LATCH: usize = 16;
 /// Most instructions all copies in one function may add.
 const BUDGET: usize = 8192;
+/// Most dispatch blocks of one function looked at.
+const MAX_DISPATCHES: usize = 64;
+/// Instruction visits the analyses may make in one function: each dispatch looked at costs
+/// about [`PASSES_PER_DISPATCH`] walks over the whole function (control-flow graph,
+/// dominator tree, uses), so a huge function gets fewer dispatches looked at and
+/// compilation stays linear in its size.
+const WORK: usize = 4_000_000;
+/// Whole-function walks per dispatch looked at (measured: about a dozen).
+const PASSES_PER_DISPATCH: usize = 12;
 /// Most jump-table entries all copies of one dispatch may add. Each entry is 4 bytes of
 /// table and, where the register allocator must move a value on that edge, a small edge
 /// block: the copies grow with cases × copies, so a 256-way switch gets 16 copies, not 255.
@@ -49,10 +58,18 @@ pub fn thread(func: &mut Function) -> usize {
     // SSA repair finds uses by value: no use may go through an alias.
     func.dfg.resolve_all_aliases();
     let mut budget = BUDGET;
-    dispatches
-        .into_iter()
-        .map(|h| thread_one(func, h, &mut budget))
-        .sum()
+    // Each dispatch costs a few walks over the function, copied or not: a generated function
+    // with thousands of them must not make compilation quadratic.
+    let insts: usize = func.layout.blocks().map(|b| size(func, b)).sum();
+    let affordable = WORK / (PASSES_PER_DISPATCH * insts.max(1));
+    let mut copies = 0;
+    for h in dispatches.into_iter().take(MAX_DISPATCHES.min(affordable)) {
+        if size(func, h) > budget {
+            break;
+        }
+        copies += thread_one(func, h, &mut budget);
+    }
+    copies
 }
 
 /// Whether some instruction has exception-table edges (`try_call`): their targets'
