@@ -10,6 +10,7 @@ pub mod frozen_tables;
 pub mod header;
 pub mod hoist_remat;
 pub mod loop_entry_copies;
+pub mod loop_steps;
 pub mod module;
 pub mod object;
 pub mod small_multiplies;

@@ -10,7 +10,9 @@ use crate::module::ModuleEnv;
 use crate::symbols::{self, Namer};
 use crate::trampolines;
 use crate::translate::{self, wasm_signature, CodegenOptions};
-use crate::{hoist_remat, loop_entry_copies, small_multiplies, threaded_dispatch, widen_params};
+use crate::{
+    hoist_remat, loop_entry_copies, loop_steps, small_multiplies, threaded_dispatch, widen_params,
+};
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::Function;
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetIsa};
@@ -98,11 +100,12 @@ fn compile_bodies(
 /// Compiles the translated `ctx.func` as `Context::compile` would, with
 /// [`threaded_dispatch::thread`] before Cranelift's mid-end (it changes the control flow, so
 /// the mid-end's analyses see the result) and [`hoist_remat::hoist`],
-/// [`widen_params::widen`], [`small_multiplies::rewrite`] and [`loop_entry_copies::insert`]
-/// between the mid-end and lowering. `Context::compile` runs both in one call, so this runs
-/// the mid-end (`Context::optimize`), our passes, and lowers with
-/// `TargetIsa::compile_function` and its own register-allocator context `ra`. The mid-end
-/// leaves the dominator tree valid, and none of the later passes changes the control flow.
+/// [`widen_params::widen`], [`small_multiplies::rewrite`], [`loop_steps::rewrite`] and
+/// [`loop_entry_copies::insert`] between the mid-end and lowering. `Context::compile` runs
+/// both in one call, so this runs the mid-end (`Context::optimize`), our passes, and lowers
+/// with `TargetIsa::compile_function` and its own register-allocator context `ra`. The
+/// mid-end leaves the dominator tree valid, and none of the later passes changes the control
+/// flow.
 pub(crate) fn compile_function(
     ctx: &mut Context,
     ra: &mut regalloc2::Ctx,
@@ -118,8 +121,9 @@ pub(crate) fn compile_function(
         let hoisted = hoist_remat::hoist(&mut ctx.func, &ctx.domtree, &ctx.loop_analysis);
         let widened = widen_params::widen(&mut ctx.func, &ctx.loop_analysis);
         let multiplies = small_multiplies::rewrite(&mut ctx.func);
+        let compares = loop_steps::rewrite(&mut ctx.func);
         let copies = loop_entry_copies::insert(&mut ctx.func, &ctx.loop_analysis);
-        if hoisted + widened + multiplies + copies > 0 {
+        if hoisted + widened + multiplies + compares + copies > 0 {
             ctx.func.dfg.resolve_all_aliases();
             // With `enable_verifier` (debug builds), the edited function is checked too.
             ctx.verify_if(isa)?;
