@@ -2,7 +2,8 @@
 //! (compiler/src/loop_entry_copies.rs): checked on the optimised CLIF (a copy on the entry
 //! edge of the inner loop of a function with a call, none without the call and none for the
 //! outer loop; a copy of the memory base for a loop that reads it three times, none for
-//! two) and by running the loops against a Rust model.
+//! two; a copy of a value the outer loop carries, like `sieve`'s stride, none without the
+//! call) and by running the loops against a Rust model.
 
 mod common;
 
@@ -250,5 +251,77 @@ fn only_64_bit_instance_values_are_copied() {
         )
         .unwrap();
         assert_eq!(got, vec![I64(want(u64::from(n)) as i64)], "i64 sum({n})");
+    }
+}
+
+/// `stride(n, rounds)`: `rounds` times, a call (or not) and then a loop over `i` in `0..n`
+/// that adds `i` to a sum every `k`-th trip, where the outer loop carries `k` (1, 3, 5, …),
+/// like `sieve`'s sampling stride.
+fn stride_module(with_call: bool) -> String {
+    let call = if with_call {
+        "(call $bump (local.get $r))"
+    } else {
+        ""
+    };
+    format!(
+        r#"(module
+  (global $g (mut i32) (i32.const 0))
+  (func $bump (param i32) (global.set $g (i32.add (global.get $g) (local.get 0))))
+  (func (export "stride") (param $n i32) (param $rounds i32) (result i64)
+    (local $k i32) (local $r i32) (local $i i32) (local $c i32) (local $sum i64)
+    (local.set $k (i32.const 1))
+    (loop $outer
+      {call}
+      (local.set $i (i32.const 0))
+      (local.set $c (i32.const 0))
+      (loop $inner
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (if (i32.eq (local.get $c) (local.get $k))
+          (then
+            (local.set $c (i32.const 0))
+            (local.set $sum (i64.add (local.get $sum) (i64.extend_i32_u (local.get $i))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $inner (i32.lt_u (local.get $i) (local.get $n))))
+      (local.set $k (i32.add (local.get $k) (i32.const 2)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br_if $outer (i32.lt_u (local.get $r) (local.get $rounds))))
+    (i64.add (local.get $sum) (i64.extend_i32_u (global.get $g)))))"#
+    )
+}
+
+#[test]
+fn a_value_the_outer_loop_carries_gets_a_copy_for_the_inner_loop() {
+    let with = zero_ops(&stride_module(true), " = bor");
+    assert_eq!(with.len(), 1, "one copy of the stride: {with:?}");
+    let without = zero_ops(&stride_module(false), " = bor");
+    assert!(without.is_empty(), "a copy without a call: {without:?}");
+}
+
+#[test]
+fn loops_reading_a_copied_outer_value_compute_what_the_model_does() {
+    for with_call in [true, false] {
+        for (n, rounds) in [(1u32, 1u32), (10, 4), (1000, 7)] {
+            let inst = instance(&stride_module(with_call));
+            let got = call(&inst, "stride", &[I32(n as i32), I32(rounds as i32)]).unwrap();
+            let mut sum = 0u64;
+            for r in 0..rounds {
+                let k = 1 + 2 * r;
+                let mut c = 0;
+                for i in 0..n {
+                    c += 1;
+                    if c == k {
+                        c = 0;
+                        sum += u64::from(i);
+                    }
+                }
+            }
+            let g: u32 = if with_call { (0..rounds).sum() } else { 0 };
+            let want = sum + u64::from(g);
+            assert_eq!(
+                got,
+                vec![I64(want as i64)],
+                "stride({n}, {rounds}), call {with_call}"
+            );
+        }
     }
 }

@@ -20,8 +20,11 @@
 //! function's entry) that they read at least [`MIN_READS`] times, and read the copy instead.
 //! The pointer's own range spans the whole function and its calls, so regalloc2 often spills
 //! it and reloads it at every access: `sort`'s merge loop reloaded the memory base twice per
-//! element (FINDINGS 39). The pass changes no value and no control flow; it runs in
-//! [`crate::object::compile_function`] after the mid-end.
+//! element (FINDINGS 39). They also get a copy of each integer an enclosing loop carries
+//! (a parameter of an outer loop's header) that they read: such a value lives through the
+//! outer loop's calls, and regalloc2 reloaded `sieve`'s sampling stride from its stack slot
+//! in the scan loop and stored it back on every trip (FINDINGS 45). The pass changes no value
+//! and no control flow; it runs in [`crate::object::compile_function`] after the mid-end.
 
 use crate::branch_sites::{Preds, Site};
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
@@ -113,7 +116,7 @@ pub fn insert(func: &mut Function, loops: &LoopAnalysis) -> usize {
                 inserted += 1;
             }
         }
-        inserted += copy_instance_pointers(func, loops, lp, &preds.sites[header], &blocks_of[lp]);
+        inserted += copy_outside_values(func, loops, lp, &preds.sites[header], &blocks_of[lp]);
     }
     inserted
 }
@@ -144,11 +147,20 @@ fn instance_pointer(func: &Function, v: Value) -> bool {
     }
 }
 
-/// For a loop with a single entry edge: copies each instance pointer that the loop's
-/// instructions read at least [`MIN_READS`] times (defined outside it) on that edge and makes
-/// the loop read the copy, so that the pointer gets a register for the loop's length instead
-/// of a reload at each use. Returns how many copies it made.
-fn copy_instance_pointers(
+/// Whether `v` is an integer an enclosing loop carries: a parameter of a loop header (the
+/// caller checks that the header is outside the loop reading `v`).
+fn outer_carried(func: &Function, loops: &LoopAnalysis, v: Value) -> bool {
+    matches!(func.dfg.value_type(v), types::I32 | types::I64)
+        && matches!(func.dfg.value_def(v), ValueDef::Param(b, _) if loops.is_loop_header(b).is_some())
+}
+
+/// For a loop with a single entry edge: copies on that edge each instance pointer that the
+/// loop's instructions read at least [`MIN_READS`] times, and each integer an enclosing loop
+/// carries that they read at all (both defined outside the loop), and makes the loop read the
+/// copies, so that each gets a register for the loop's length instead of a reload at each use
+/// (and, for a value the register allocator split, a store back to its stack slot on every
+/// back edge). Returns how many copies it made.
+fn copy_outside_values(
     func: &mut Function,
     loops: &LoopAnalysis,
     lp: Loop,
@@ -167,25 +179,25 @@ fn copy_instance_pointers(
     let (Some(Some(branch)), None) = (entries.next(), entries.next()) else {
         return 0;
     };
-    // Every read of an outside instance pointer in the loop: (instruction, argument, value).
+    // Every read of an outside instance pointer or outer-loop value in the loop: (instruction,
+    // argument, value).
     let mut reads: Vec<(Inst, usize, Value)> = Vec::new();
     for &block in blocks {
         for inst in func.layout.block_insts(block) {
             for (k, &v) in func.dfg.inst_args(inst).iter().enumerate() {
-                let outside = match func.dfg.value_def(v) {
-                    ValueDef::Result(def, _) => func
-                        .layout
-                        .inst_block(def)
-                        .is_some_and(|b| !loops.is_in_loop(b, lp)),
-                    _ => false,
+                let home = match func.dfg.value_def(v) {
+                    ValueDef::Result(def, _) => func.layout.inst_block(def),
+                    ValueDef::Param(b, _) => Some(b),
+                    _ => None,
                 };
-                if outside && instance_pointer(func, v) {
+                let outside = home.is_some_and(|b| !loops.is_in_loop(b, lp));
+                if outside && (instance_pointer(func, v) || outer_carried(func, loops, v)) {
                     reads.push((inst, k, v));
                 }
             }
         }
     }
-    // A loop reads few distinct pointers: a list is the right map.
+    // A loop reads few distinct outside values: a list is the right map.
     let mut counts: Vec<(Value, usize)> = Vec::new();
     for &(_, _, v) in &reads {
         match counts.iter_mut().find(|(p, _)| *p == v) {
@@ -195,16 +207,17 @@ fn copy_instance_pointers(
     }
     let mut copies: Vec<(Value, Value)> = Vec::new();
     for &(inst, k, v) in &reads {
-        if counts.iter().any(|&(p, n)| p == v && n < MIN_READS) {
+        if instance_pointer(func, v) && counts.iter().any(|&(p, n)| p == v && n < MIN_READS) {
             continue;
         }
         let copy = match copies.iter().find(|(o, _)| *o == v) {
             Some(&(_, c)) => c,
             None => {
+                let ty = func.dfg.value_type(v);
                 let mut cur = FuncCursor::new(func).at_inst(branch);
                 // A `bor`, not an `iadd`: x64 lowering folds an `iadd` of 0 into the
                 // addressing modes of the accesses, which would read `v` again.
-                let zero = cur.ins().iconst(types::I64, 0);
+                let zero = cur.ins().iconst(ty, 0);
                 let c = cur.ins().bor(v, zero);
                 copies.push((v, c));
                 c
