@@ -21,7 +21,7 @@
 //! It runs after the mid-end (in [`crate::object::compile_function`]), which would undo the
 //! first rewrite, and changes no control flow.
 
-use crate::translate::iconst_value;
+use crate::translate::{constant_addend, iconst_value};
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -29,24 +29,7 @@ use cranelift_codegen::ir::{
 };
 use std::collections::HashMap;
 
-/// `(x, k)` when `v` is `iadd x, k` with a constant `k`.
-fn step_of(func: &Function, v: Value) -> Option<(Value, i64)> {
-    let inst = func.dfg.value_def(v).inst()?;
-    if func.dfg.insts[inst].opcode() != Opcode::Iadd {
-        return None;
-    }
-    let [a, b] = *func.dfg.inst_args(inst) else {
-        return None;
-    };
-    let (a, b) = (func.dfg.resolve_aliases(a), func.dfg.resolve_aliases(b));
-    match (iconst_value(&func.dfg, a), iconst_value(&func.dfg, b)) {
-        (None, Some(k)) => Some((a, k)),
-        (Some(k), None) => Some((b, k)),
-        _ => None,
-    }
-}
-
-/// The values `term` passes to its successors that are steps (see [`step_of`]).
+/// The values `term` passes to its successors that are steps: `iadd x, k` with a constant `k`.
 fn passed_steps(func: &Function, term: Inst) -> Vec<Value> {
     let mut steps = Vec::new();
     let dests =
@@ -55,7 +38,7 @@ fn passed_steps(func: &Function, term: Inst) -> Vec<Value> {
         for arg in call.args(&func.dfg.value_lists) {
             if let BlockArg::Value(v) = arg {
                 let v = func.dfg.resolve_aliases(v);
-                if step_of(func, v).is_some() && !steps.contains(&v) {
+                if constant_addend(&func.dfg, v).is_some() && !steps.contains(&v) {
                     steps.push(v);
                 }
             }
@@ -101,7 +84,7 @@ fn retarget_exit_tests(func: &mut Function) -> usize {
             continue;
         };
         let stepped = passed_steps(func, term).into_iter().find_map(|v| {
-            step_of(func, v)
+            constant_addend(&func.dfg, v)
                 .filter(|&(base, _)| base == x)
                 .map(|(_, k)| (v, k))
         });

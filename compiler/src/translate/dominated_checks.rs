@@ -28,11 +28,11 @@
 //! access right after it still runs first, and a memory64 access that did not fault had its
 //! index in bounds, whether a compare or a guard made it so.
 
-use super::iconst_value;
 use super::loop_checks::{compare_of, IndexCheck};
 use super::memory::{GUARD_BYTES, PRE_GUARD_BYTES};
+use super::constant_addend;
 use cranelift_codegen::dominator_tree::DominatorTree;
-use cranelift_codegen::ir::{DataFlowGraph, Function, InstructionData, Opcode, Value, ValueDef};
+use cranelift_codegen::ir::{DataFlowGraph, Function, Value};
 use std::collections::HashMap;
 
 /// Earlier compares of the same index looked at for each compare (the nearest ones first): a
@@ -104,19 +104,5 @@ fn covers(j: u64, k: u64, end: u64, offset: u64) -> bool {
 /// `v` as `x + k` for a constant `k` (an `iadd` with a constant operand), else `v + 0`; `x`
 /// with aliases resolved.
 fn split_constant(dfg: &DataFlowGraph, v: Value) -> (Value, u64) {
-    let v = dfg.resolve_aliases(v);
-    if let ValueDef::Result(inst, 0) = dfg.value_def(v) {
-        if let InstructionData::Binary {
-            opcode: Opcode::Iadd,
-            args: [a, b],
-        } = dfg.insts[inst]
-        {
-            match (iconst_value(dfg, a), iconst_value(dfg, b)) {
-                (_, Some(k)) => return (dfg.resolve_aliases(a), k as u64),
-                (Some(k), _) => return (dfg.resolve_aliases(b), k as u64),
-                _ => {}
-            }
-        }
-    }
-    (v, 0)
+    constant_addend(dfg, v).map_or((dfg.resolve_aliases(v), 0), |(x, k)| (x, k as u64))
 }

@@ -46,7 +46,6 @@ pub const NS_WASM_FUNC: u32 = 0;
 /// (the object writer declares frozen tables' dispatch arrays first, so array `k` is `k`).
 pub const NS_DATA: u32 = 1;
 
-/// Cranelift type of a Wasm value type (references are pointers, v128 is `i8x16`).
 /// The constant an `iconst` defines `v` as, if it is one (the bits as the instruction holds
 /// them: narrow constants zero-extended).
 pub(crate) fn iconst_value(dfg: &ir::DataFlowGraph, v: Value) -> Option<i64> {
@@ -62,6 +61,27 @@ pub(crate) fn iconst_value(dfg: &ir::DataFlowGraph, v: Value) -> Option<i64> {
     }
 }
 
+/// `(x, k)` when `v` is `iadd x, k` or `iadd k, x` with a constant `k`, `x` with aliases
+/// resolved: a step, or an offset added to an address.
+pub(crate) fn constant_addend(dfg: &ir::DataFlowGraph, v: Value) -> Option<(Value, i64)> {
+    let ir::ValueDef::Result(inst, 0) = dfg.value_def(dfg.resolve_aliases(v)) else {
+        return None;
+    };
+    let ir::InstructionData::Binary {
+        opcode: ir::Opcode::Iadd,
+        args: [a, b],
+    } = dfg.insts[inst]
+    else {
+        return None;
+    };
+    match (iconst_value(dfg, a), iconst_value(dfg, b)) {
+        (_, Some(k)) => Some((dfg.resolve_aliases(a), k)),
+        (Some(k), _) => Some((dfg.resolve_aliases(b), k)),
+        _ => None,
+    }
+}
+
+/// Cranelift type of a Wasm value type (references are pointers, v128 is `i8x16`).
 pub fn ir_type(t: wasmparser::ValType) -> Type {
     match t {
         wasmparser::ValType::I32 => types::I32,
