@@ -28,9 +28,9 @@
 //! access right after it still runs first, and a memory64 access that did not fault had its
 //! index in bounds, whether a compare or a guard made it so.
 
+use super::constant_addend;
 use super::loop_checks::{compare_of, IndexCheck};
 use super::memory::{GUARD_BYTES, PRE_GUARD_BYTES};
-use super::constant_addend;
 use cranelift_codegen::dominator_tree::DominatorTree;
 use cranelift_codegen::ir::{DataFlowGraph, Function, Value};
 use std::collections::HashMap;
