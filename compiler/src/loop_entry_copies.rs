@@ -147,8 +147,9 @@ fn instance_pointer(func: &Function, v: Value) -> bool {
     }
 }
 
-/// Whether `v` is an integer an enclosing loop carries: a parameter of a loop header (the
-/// caller checks that the header is outside the loop reading `v`).
+/// Whether `v` is an integer a loop carries: a parameter of a loop header. The caller checks
+/// that the header is outside the loop reading `v`, so it is an enclosing loop's (or, where a
+/// loop reads what an earlier loop left, that loop's; the copy is as cheap there).
 fn outer_carried(func: &Function, loops: &LoopAnalysis, v: Value) -> bool {
     matches!(func.dfg.value_type(v), types::I32 | types::I64)
         && matches!(func.dfg.value_def(v), ValueDef::Param(b, _) if loops.is_loop_header(b).is_some())
