@@ -115,9 +115,10 @@ fn retarget_exit_tests(func: &mut Function) -> usize {
 /// just before its first reader, after moving the compare a `brif` branches on (when the
 /// branch is its only reader) down to just before the branch; returns how many moved.
 fn sink_steps(func: &mut Function) -> usize {
-    // Candidates, each with the block that must be its only reader: the steps defined in the
-    // block whose terminator passes them, and the compares a block's `brif` branches on.
-    let mut home: HashMap<Value, Block> = HashMap::new();
+    // Candidates, each with the block that must be its only reader and whether it is a
+    // compare (which only that block's branch may read): the steps defined in the block whose
+    // terminator passes them, and the compares a block's `brif` branches on.
+    let mut home: HashMap<Value, (Block, bool)> = HashMap::new();
     let mut compares = Vec::new();
     for block in func.layout.blocks() {
         let Some(term) = func.layout.last_inst(block) else {
@@ -129,14 +130,14 @@ fn sink_steps(func: &mut Function) -> usize {
         };
         for v in passed_steps(func, term) {
             if defined_here(v).is_some() {
-                home.insert(v, block);
+                home.insert(v, (block, false));
             }
         }
         if let InstructionData::Brif { arg, .. } = func.dfg.insts[term] {
             let cond = func.dfg.resolve_aliases(arg);
             if let Some(def) = defined_here(cond) {
                 if func.dfg.insts[def].opcode() == Opcode::Icmp {
-                    home.insert(cond, block);
+                    home.insert(cond, (block, true));
                     compares.push((cond, term));
                 }
             }
@@ -152,10 +153,10 @@ fn sink_steps(func: &mut Function) -> usize {
         for inst in func.layout.block_insts(block) {
             for v in func.dfg.inst_values(inst) {
                 let v = func.dfg.resolve_aliases(v);
-                let Some(&b) = home.get(&v) else { continue };
-                let compare_read_elsewhere =
-                    Some(inst) != term && compares.iter().any(|&(c, _)| c == v);
-                if b != block || compare_read_elsewhere {
+                let Some(&(b, is_compare)) = home.get(&v) else {
+                    continue;
+                };
+                if b != block || (is_compare && Some(inst) != term) {
                     home.remove(&v);
                 }
             }
@@ -172,7 +173,7 @@ fn sink_steps(func: &mut Function) -> usize {
             }
         }
     }
-    let mut steps: Vec<(Value, Block)> = home.into_iter().collect();
+    let mut steps: Vec<(Value, Block)> = home.into_iter().map(|(v, (b, _))| (v, b)).collect();
     steps.sort_unstable_by_key(|&(v, _)| v); // a deterministic order
     for (v, block) in steps {
         let def = func.dfg.value_def(v).unwrap_inst();
