@@ -4,7 +4,9 @@
 //! other reads of the counter, the back edge is a conditional branch to a block that only
 //! jumps, no copy) and by running counted loops, 32- and 64-bit, up and down, exiting on `==`
 //! or continuing on `!=`, some through the point where the counter wraps, and a `for (i = 0;
-//! i < n; i++)` loop, against Rust models of the same loops.
+//! i < n; i++)` loop, against Rust models of the same loops; and a loop over an array of
+//! structs whose field offsets are rebased on the pointer's step (the back edge only jumps,
+//! and the sums agree with a model, through a pointer that wraps).
 
 mod common;
 
@@ -97,7 +99,46 @@ fn module() -> String {
             "  (func (export \"case{k}\") (param $i {ty}) (result i64) (local $n i64)\n    {body}\n    (local.get $n))\n"
         );
     }
-    m + SUM + ")"
+    m + SUM + FIELDS + ")"
+}
+
+/// `init()` stores `a * a + 1` (64-bit) at every 8-aligned address `a` of the one page;
+/// `fields(p, n)` walks `n` 24-byte structs from `p`: `s = s * 31 + next.a + cur.b * cur.c`
+/// where `cur` is the struct at `p`, `next` the one after it. The pointer's step `p + 24` is
+/// read (as `next`) before the fields `p + 8` and `p + 16`, as in `nbody`'s inner loop.
+const FIELDS: &str = r#"  (memory 1)
+  (func (export "init") (local $a i32)
+    (loop $l
+      (i64.store (local.get $a)
+        (i64.add (i64.mul (i64.extend_i32_u (local.get $a)) (i64.extend_i32_u (local.get $a)))
+                 (i64.const 1)))
+      (local.set $a (i32.add (local.get $a) (i32.const 8)))
+      (br_if $l (i32.ne (local.get $a) (i32.const 65536)))))
+  (func (export "fields") (param $p i32) (param $n i32) (result i64) (local $s i64) (local $q i32)
+    (loop $l
+      (local.set $q (i32.add (local.get $p) (i32.const 24)))
+      (local.set $s
+        (i64.add (i64.mul (local.get $s) (i64.const 31))
+          (i64.add (i64.load (local.get $q))
+            (i64.mul (i64.load (i32.add (local.get $p) (i32.const 8)))
+                     (i64.load (i32.add (local.get $p) (i32.const 16)))))))
+      (local.set $p (local.get $q))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br_if $l (local.get $n)))
+    (local.get $s))
+"#;
+
+/// [`FIELDS`]'s `fields(p, n)`, with 32-bit addresses and 64-bit values wrapping.
+fn fields_model(p: u32, n: u32) -> i64 {
+    let at = |a: u32| (a as u64).wrapping_mul(a as u64).wrapping_add(1);
+    let (mut p, mut s) = (p, 0u64);
+    for _ in 0..n {
+        let q = p.wrapping_add(24);
+        let term = at(q).wrapping_add(at(p.wrapping_add(8)).wrapping_mul(at(p.wrapping_add(16))));
+        s = s.wrapping_mul(31).wrapping_add(term);
+        p = q;
+    }
+    s as i64
 }
 
 /// `sum(n)`: `s = s * 31 + i * i` for `i` in `0..n` (at least one trip). The branch passes the
@@ -145,6 +186,12 @@ fn counted_loops_run_as_the_model_says() {
         let got = call(&inst, "sum", &[I64(n as i64)]).unwrap();
         assert_eq!(got, vec![I64(sum_model(n))], "sum({n})");
     }
+    call(&inst, "init", &[]).unwrap();
+    // The last start wraps: its first struct's fields are at 0 and 8, the next at 16.
+    for (p, n) in [(0u32, 1u32), (0, 2000), (4000, 100), (0xffff_fff8, 50)] {
+        let got = call(&inst, "fields", &[I32(p as i32), I32(n as i32)]).unwrap();
+        assert_eq!(got, vec![I64(fields_model(p, n))], "fields({p:#x}, {n})");
+    }
     for (k, c) in CASES.iter().enumerate() {
         for &start in c.starts {
             let arg = if c.ty == "i32" {
@@ -185,6 +232,9 @@ fn the_exit_test_compares_the_stepped_counter_and_the_back_edge_only_jumps() {
         (3, "cmpq $0x320, ", "$0x318"),
         // The step and the compare come after `s`'s update: `i` is dead once stepped.
         (sum, "cmpq %", "(none)"),
+        // The fields are read at `p' - 16` and `p' - 8`: `p` is dead once stepped, and the
+        // step updates its register in place.
+        (sum + 2, "subl $0xffffffe8, ", "(none)"),
     ] {
         let opts = CompileOptions::default();
         let asm = wasmaot::debug::dump_function(module().as_bytes(), k, &opts)

@@ -1,10 +1,9 @@
 //! A loop's steps (`x' = x + k` passed back to the loop header) arranged so that `x` and `x'`
 //! can share one register and the back edge needs no copy.
 //!
-//! A trip of a counted loop should end `add $k, x; jne header`. Two things in Cranelift's
-//! mid-end output keep `x` alive after `x'` is computed, so the register allocator gives them
-//! two registers and the back edge becomes an edge block, `mov x', x; jmp header`, behind a
-//! `je exit` (FINDINGS 43):
+//! A trip of a counted loop should end `add $k, x; jne header`. Three things keep `x` alive
+//! after `x'` is computed, so the register allocator gives them two registers and the back
+//! edge becomes an edge block, `mov x', x; jmp header`, behind a `je exit` (FINDINGS 43, 46):
 //!
 //! - The mid-end rewrites `x + k == K` as `x == K - k` (and `!=` alike), so the exit test
 //!   reads `x` after the step. This pass makes the test compare `x'` with `K` again wherever
@@ -17,6 +16,9 @@
 //!   operands were read there already), and then a step that only its own block reads down to
 //!   just before its first reader. Nothing between the two places reads the moved value, so
 //!   no value changes, and no point of the block has more values live than before.
+//! - A loop over an array of structs reads fields of the current element, `x + c`, after the
+//!   step to the next one. Where nothing else reads `x`, this pass rebases those reads on the
+//!   step, `x' + (c - k)`, so `x` dies at the step (see [`rebase_offsets`]).
 //!
 //! It runs after the mid-end (in [`crate::object::compile_function`]), which would undo the
 //! first rewrite, and changes no control flow.
@@ -25,9 +27,9 @@ use crate::translate::{constant_addend, iconst_value};
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    Block, BlockArg, Function, Inst, InstBuilder, InstructionData, Opcode, Value,
+    Block, BlockArg, Function, Inst, InstBuilder, InstructionData, Opcode, Type, Value,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The values `term` passes to its successors that are steps: `iadd x, k` with a constant `k`.
 fn passed_steps(func: &Function, term: Inst) -> Vec<Value> {
@@ -50,7 +52,17 @@ fn passed_steps(func: &Function, term: Inst) -> Vec<Value> {
 /// Rearranges the loop steps of `func` as the module documentation describes and returns how
 /// many exit tests and steps it changed.
 pub fn rewrite(func: &mut Function) -> usize {
-    retarget_exit_tests(func) + sink_steps(func)
+    let retargeted = retarget_exit_tests(func);
+    retargeted + rebase_offsets(func) + sink_steps(func)
+}
+
+/// `k` as the immediate of an `iconst` of type `ty` (the bits above its width clear).
+fn iconst_bits(ty: Type, k: i64) -> i64 {
+    if ty.bits() < 64 {
+        k & ((1i64 << ty.bits()) - 1)
+    } else {
+        k
+    }
 }
 
 /// Makes each `brif` on `x == K` or `x != K` test `x + k` against `K + k` instead when the
@@ -94,13 +106,8 @@ fn retarget_exit_tests(func: &mut Function) -> usize {
     }
     for &(term, cc, next, limit) in &found {
         let ty = func.dfg.value_type(next);
-        let limit = if ty.bits() < 64 {
-            limit & ((1i64 << ty.bits()) - 1)
-        } else {
-            limit
-        };
         let mut cur = FuncCursor::new(func).at_inst(term);
-        let k = cur.ins().iconst(ty, limit);
+        let k = cur.ins().iconst(ty, iconst_bits(ty, limit));
         let test = cur.ins().icmp(cc, next, k);
         let InstructionData::Brif { arg, .. } = &mut cur.func.dfg.insts[term] else {
             unreachable!("collected as a brif");
@@ -109,6 +116,116 @@ fn retarget_exit_tests(func: &mut Function) -> usize {
         *arg = test;
     }
     found.len()
+}
+
+/// Makes the offsets `x + c` that a single-block loop takes from its parameter `x` read the
+/// loop's step `x' = x + k` instead, as `x' + (c - k)`, and puts the step first in the block,
+/// when nothing else reads `x`; returns how many offsets it rebased.
+///
+/// A loop that walks an array of structs reads several fields of the current element,
+/// `x + c1`, `x + c2`, … after the step to the next one, so `x` and `x'` were both live to the
+/// end of the trip and the back edge copied `x'` into `x`'s register (`nbody`'s inner loop,
+/// FINDINGS 46). Rebased, `x` dies at the step, which can update it in place. Both sides wrap
+/// alike, so every offset keeps its value.
+fn rebase_offsets(func: &mut Function) -> usize {
+    // Each candidate `x`, with its block, its step and the step's constant.
+    let mut candidates: HashMap<Value, (Block, Value, i64)> = HashMap::new();
+    for block in func.layout.blocks() {
+        let Some(term) = func.layout.last_inst(block) else {
+            continue;
+        };
+        let dests = func.dfg.insts[term]
+            .branch_destination(&func.dfg.jump_tables, &func.dfg.exception_tables);
+        for call in dests {
+            if call.block(&func.dfg.value_lists) != block {
+                continue;
+            }
+            let params = func.dfg.block_params(block);
+            for (i, arg) in call.args(&func.dfg.value_lists).enumerate() {
+                let BlockArg::Value(step) = arg else {
+                    continue;
+                };
+                let step = func.dfg.resolve_aliases(step);
+                let Some((x, k)) = constant_addend(&func.dfg, step) else {
+                    continue;
+                };
+                let def = func.dfg.value_def(step).inst();
+                if params.get(i) == Some(&x)
+                    && def.and_then(|d| func.layout.inst_block(d)) == Some(block)
+                {
+                    candidates.insert(x, (block, step, k));
+                }
+            }
+        }
+    }
+    if candidates.is_empty() {
+        return 0;
+    }
+    // Keep the candidates that only `iadd x, c` in their own block reads. A compare that
+    // `retarget_exit_tests` left without readers is skipped: lowering drops it.
+    let mut used = HashSet::new();
+    for block in func.layout.blocks() {
+        for inst in func.layout.block_insts(block) {
+            used.extend(
+                func.dfg
+                    .inst_values(inst)
+                    .map(|v| func.dfg.resolve_aliases(v)),
+            );
+        }
+    }
+    let mut offsets: HashMap<Value, Vec<Inst>> = HashMap::new();
+    for block in func.layout.blocks() {
+        for inst in func.layout.block_insts(block) {
+            let result = func.dfg.inst_results(inst).first().copied();
+            let dead_compare = func.dfg.insts[inst].opcode() == Opcode::Icmp
+                && result.is_some_and(|r| !used.contains(&r));
+            for v in func.dfg.inst_values(inst) {
+                let v = func.dfg.resolve_aliases(v);
+                let Some(&(b, step, _)) = candidates.get(&v) else {
+                    continue;
+                };
+                let offset = result.and_then(|r| constant_addend(&func.dfg, r));
+                if dead_compare {
+                    continue;
+                }
+                if b != block || offset.map(|(base, _)| base) != Some(v) {
+                    candidates.remove(&v);
+                } else if result != Some(step) {
+                    offsets.entry(v).or_default().push(inst);
+                }
+            }
+        }
+    }
+    let mut rebased: Vec<(Value, (Block, Value, i64))> = candidates.into_iter().collect();
+    rebased.sort_unstable_by_key(|&(x, _)| x); // a deterministic order
+    let mut count = 0;
+    for (x, (block, step, k)) in rebased {
+        let Some(reads) = offsets.get(&x) else {
+            continue;
+        };
+        let ty = func.dfg.value_type(x);
+        let def = func.dfg.value_def(step).unwrap_inst();
+        func.layout.remove_inst(def);
+        let first = func.layout.first_inst(block).expect("the block branches");
+        let mut cur = FuncCursor::new(func).at_inst(first);
+        // `x - (-k)`: lowering would see through an `iadd` into `x` at every rebased read and
+        // keep `x` alive; an `isub` of a constant is not folded into an address.
+        let kv = cur.ins().iconst(ty, iconst_bits(ty, k.wrapping_neg()));
+        cur.func.layout.insert_inst(def, first);
+        cur.func.replace(def).isub(x, kv);
+        for &read in reads {
+            let (_, c) = constant_addend(&cur.func.dfg, cur.func.dfg.first_result(read))
+                .expect("collected as an offset");
+            let mut cur = FuncCursor::new(cur.func).at_inst(read);
+            let cv = cur.ins().iconst(ty, iconst_bits(ty, c.wrapping_sub(k)));
+            cur.func
+                .dfg
+                .inst_args_mut(read)
+                .copy_from_slice(&[step, cv]);
+            count += 1;
+        }
+    }
+    count
 }
 
 /// Moves each step a block passes on, and that only instructions of that block read, down to
