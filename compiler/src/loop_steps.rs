@@ -177,17 +177,17 @@ fn rebase_offsets(func: &mut Function) -> usize {
     for block in func.layout.blocks() {
         for inst in func.layout.block_insts(block) {
             let result = func.dfg.inst_results(inst).first().copied();
-            let dead_compare = func.dfg.insts[inst].opcode() == Opcode::Icmp
-                && result.is_some_and(|r| !used.contains(&r));
+            if func.dfg.insts[inst].opcode() == Opcode::Icmp
+                && result.is_some_and(|r| !used.contains(&r))
+            {
+                continue;
+            }
+            let offset = result.and_then(|r| constant_addend(&func.dfg, r));
             for v in func.dfg.inst_values(inst) {
                 let v = func.dfg.resolve_aliases(v);
                 let Some(&(b, step, _)) = candidates.get(&v) else {
                     continue;
                 };
-                let offset = result.and_then(|r| constant_addend(&func.dfg, r));
-                if dead_compare {
-                    continue;
-                }
                 if b != block || offset.map(|(base, _)| base) != Some(v) {
                     candidates.remove(&v);
                 } else if result != Some(step) {
